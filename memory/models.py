@@ -1,0 +1,249 @@
+"""SQL tables of Storyloom's memory: runs, their steps, the assets they made, and scores.
+
+Only portable column types are used so the same models run on SQLite and PostgreSQL.
+`migrations/versions` must create exactly what is declared here (a test compares them).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.ext.mutable import MutableDict
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Documented values of the string "enum" columns. Plain strings (not database enums) so a new
+# value needs no migration on PostgreSQL.
+RUN_KINDS = ("story", "brief", "narration", "freeform")
+RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+STEP_STATUSES = ("pending", "running", "succeeded", "failed", "skipped")
+ASSET_KINDS = ("image", "audio", "video", "subtitles", "document")
+
+# Named constraints make batch migrations on SQLite (which recreate tables) predictable.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend.
+
+    SQLite keeps no offset, so values would come back naive there; this stores UTC and hands
+    back aware UTC datetimes everywhere. Naive input is refused rather than guessed at.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware one, e.g. datetime.now(UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# In-place changes (run.info["x"] = 1) are tracked, so they are saved without reassigning.
+JSONDict = MutableDict.as_mutable(JSON)
+
+
+def new_id() -> str:
+    """A fresh 32-character lowercase hex id."""
+    return uuid.uuid4().hex
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def _id() -> Mapped[str]:
+    return mapped_column(String(32), primary_key=True, default=new_id)
+
+
+def _fk(target: str, *, nullable: bool = True, index: bool = False) -> Mapped[Any]:
+    return mapped_column(String(32), ForeignKey(target), nullable=nullable, index=index)
+
+
+def _created() -> Mapped[datetime]:
+    return mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every Storyloom table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ApiKey(Base):
+    """A client key for the HTTP API; only its hash is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = _id()
+    name: Mapped[str] = mapped_column(String(200))
+    key_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = _created()
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ChatSession(Base):
+    """A conversation: a thread of messages and the runs started from it."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = _id()
+    api_key_id: Mapped[str | None] = _fk("api_keys.id")
+    title: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = _created()
+
+
+class Message(Base):
+    """One turn of a session (user, assistant or system)."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[str] = _id()
+    session_id: Mapped[str] = _fk("sessions.id", nullable=False, index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    content: Mapped[str] = mapped_column(Text)
+    run_id: Mapped[str | None] = _fk("runs.id")
+    created_at: Mapped[datetime] = _created()
+
+
+class Run(Base):
+    """One request carried from plan to delivery; `status` is one of RUN_STATUSES."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[str] = _id()
+    session_id: Mapped[str | None] = _fk("sessions.id")
+    api_key_id: Mapped[str | None] = _fk("api_keys.id")
+    kind: Mapped[str] = mapped_column(String(20))
+    request: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    profile: Mapped[str] = mapped_column(String(50))
+    # Seeds are often drawn from the full 32- or 64-bit range, past PostgreSQL's INTEGER.
+    seed: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    title: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # none_as_null: "no plan yet" is SQL NULL, not the JSON value null.
+    plan: Mapped[dict[str, Any] | None] = mapped_column(
+        MutableDict.as_mutable(JSON(none_as_null=True)), nullable=True
+    )
+    info: Mapped[dict[str, Any]] = mapped_column(JSONDict, default=dict)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    output_dir: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    created_at: Mapped[datetime] = _created()
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    steps: Mapped[list[Step]] = relationship(order_by="Step.position", viewonly=True)
+    assets: Mapped[list[Asset]] = relationship(order_by="Asset.created_at", viewonly=True)
+
+
+class Step(Base):
+    """One tool call of a run's plan; `key` is the plan's step id ("s1")."""
+
+    __tablename__ = "steps"
+    __table_args__ = (UniqueConstraint("run_id", "key"),)
+
+    id: Mapped[str] = _id()
+    run_id: Mapped[str] = _fk("runs.id", nullable=False, index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    # Insertion order within the run; ids are random and timestamps can tie.
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    tool: Mapped[str] = mapped_column(String(100))
+    args: Mapped[dict[str, Any]] = mapped_column(JSONDict, default=dict)
+    intent: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    values: Mapped[dict[str, Any]] = mapped_column(JSONDict, default=dict)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    duration_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class Asset(Base):
+    """A produced file (stored by sha256) with its full lineage; `parent_id` links a revision."""
+
+    __tablename__ = "assets"
+
+    id: Mapped[str] = _id()
+    run_id: Mapped[str | None] = _fk("runs.id", index=True)
+    step_id: Mapped[str | None] = _fk("steps.id")
+    tool: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    role: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    mime: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # Videos pass 2 GiB, past PostgreSQL's INTEGER.
+    size: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    duration: Mapped[float | None] = mapped_column(Float, nullable=True)
+    model_id: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    model_revision: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    intent: Mapped[str] = mapped_column(Text, default="")
+    seed: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSONDict, default=dict)
+    parent_id: Mapped[str | None] = _fk("assets.id")
+    created_at: Mapped[datetime] = _created()
+
+    scores: Mapped[list[Score]] = relationship(order_by="Score.created_at", viewonly=True)
+    parent: Mapped[Asset | None] = relationship(remote_side=[id], viewonly=True)
+
+
+class Score(Base):
+    """One critic measurement of an asset (e.g. metric "clip" = 0.31)."""
+
+    __tablename__ = "scores"
+
+    id: Mapped[str] = _id()
+    asset_id: Mapped[str] = _fk("assets.id", nullable=False, index=True)
+    run_id: Mapped[str | None] = _fk("runs.id")
+    metric: Mapped[str] = mapped_column(String(100))
+    value: Mapped[float] = mapped_column(Float)
+    model_id: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONDict, default=dict)
+    created_at: Mapped[datetime] = _created()
+
+
+class Entity(Base):
+    """Something that must look the same across scenes, such as a character."""
+
+    __tablename__ = "entities"
+
+    id: Mapped[str] = _id()
+    session_id: Mapped[str | None] = _fk("sessions.id")
+    run_id: Mapped[str | None] = _fk("runs.id")
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(50))
+    description: Mapped[str] = mapped_column(Text)
+    first_asset_id: Mapped[str | None] = _fk("assets.id")
+    created_at: Mapped[datetime] = _created()

@@ -1,0 +1,1 @@
+"""Alembic migrations of Storyloom's memory (run them with `memory.db.upgrade`)."""

@@ -1,0 +1,200 @@
+"""The SQL memory: migrations match the models, SQLite setup, lineage round trip, foreign keys."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import IntegrityError
+
+from memory import Database, open_database, repo
+from memory.db import current_revision, downgrade, head_revision, make_engine, upgrade
+from memory.models import Base
+
+TABLES = {"api_keys", "sessions", "messages", "runs", "steps", "assets", "scores", "entities"}
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'db' / 'memory.db'}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    db = open_database(f"sqlite:///{tmp_path / 'memory.db'}")
+    yield db
+    db.close()
+
+
+def _tables(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names()) - {"alembic_version"}
+
+
+def test_migration_creates_exactly_the_models(engine: Engine) -> None:
+    assert current_revision(engine) is None
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    assert _tables(engine) == TABLES == set(Base.metadata.tables)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_downgrade_to_base_and_up_again(engine: Engine) -> None:
+    upgrade(engine)
+    downgrade(engine, "base")
+    assert _tables(engine) == set()
+    assert current_revision(engine) is None
+    upgrade(engine)
+    assert _tables(engine) == TABLES
+
+
+def test_open_database_creates_the_schema_in_wal_mode(tmp_path: Path) -> None:
+    db = open_database(f"sqlite:///{tmp_path / 'new' / 'memory.db'}")
+    try:
+        assert current_revision(db.engine) == head_revision()
+        with db.session() as s:
+            assert s.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert s.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert db.url.endswith("memory.db")
+    finally:
+        db.close()
+
+
+def test_open_database_refuses_an_old_schema_without_auto_upgrade(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="storyloom db upgrade"):
+        open_database(f"sqlite:///{tmp_path / 'memory.db'}", auto_upgrade=False)
+
+
+def _write_lineage(db: Database) -> dict[str, str]:
+    started = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+    with db.session() as s:
+        run = repo.create_run(s, kind="story", request="a keeper and a seal", profile="offline", seed=7)
+        repo.update_run(s, run.id, status="running", started_at=started, plan={"steps": [{"id": "s1"}]})
+        run.info["storyboard"] = "recipe"  # in-place JSON change must be saved too
+        step = repo.create_step(s, run_id=run.id, key="s1", tool="image", args={"prompt": "a seal"})
+        repo.update_step(s, step.id, status="succeeded", values={"image": "x"}, duration_s=1.5)
+        parent = repo.create_asset(
+            s,
+            run_id=run.id,
+            step_id=step.id,
+            tool="image",
+            name="image",
+            role="scene-1-image",
+            kind="image",
+            mime="image/png",
+            sha256="a" * 64,
+            size=1234,
+            width=64,
+            height=48,
+            duration=None,
+            model_id="tiny/sd",
+            model_revision="abc123",
+            intent="a seal on a rock",
+            seed=2**40,
+            params={"steps": 2, "guidance": 7.5, "size": [64, 48]},
+        )
+        child = repo.create_asset(
+            s,
+            run_id=run.id,
+            step_id=step.id,
+            tool="image",
+            name="image",
+            kind="image",
+            mime="image/png",
+            sha256="b" * 64,
+            size=99,
+            seed=2**40 + 1,
+            parent_id=parent.id,
+        )
+        score = repo.add_score(
+            s,
+            asset_id=child.id,
+            run_id=run.id,
+            metric="clip",
+            value=0.31,
+            model_id="tiny/clip",
+            details={"reasons": ["seal visible"], "threshold": 0.25},
+        )
+        return {"run": run.id, "step": step.id, "parent": parent.id, "child": child.id, "score": score.id}
+
+
+def test_lineage_round_trips(db: Database) -> None:
+    ids = _write_lineage(db)
+    with db.session() as s:
+        run = repo.get_run(s, ids["run"])
+        assert run is not None
+        assert (run.kind, run.status, run.profile, run.seed) == ("story", "running", "offline", 7)
+        assert run.plan == {"steps": [{"id": "s1"}]}
+        assert run.info == {"storyboard": "recipe"}
+        assert run.started_at == datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+        assert run.created_at.tzinfo is not None and run.finished_at is None
+        assert [r.id for r in repo.list_runs(s)] == [run.id]
+
+        (step,) = repo.list_steps(s, run.id)
+        assert repo.get_step(s, run.id, "s1") is step
+        assert (step.key, step.tool, step.args, step.intent) == ("s1", "image", {"prompt": "a seal"}, "")
+        assert (step.status, step.values, step.duration_s, step.error) == (
+            "succeeded",
+            {"image": "x"},
+            1.5,
+            None,
+        )
+
+        parent, child = repo.list_assets(s, run_id=run.id)
+        assert parent.id == ids["parent"] and child.id == ids["child"]
+        assert (parent.run_id, parent.step_id, parent.tool, parent.name, parent.role) == (
+            run.id,
+            step.id,
+            "image",
+            "image",
+            "scene-1-image",
+        )
+        assert (parent.kind, parent.mime, parent.sha256, parent.size) == (
+            "image",
+            "image/png",
+            "a" * 64,
+            1234,
+        )
+        assert (parent.width, parent.height, parent.duration) == (64, 48, None)
+        assert (parent.model_id, parent.model_revision) == ("tiny/sd", "abc123")
+        assert (parent.intent, parent.seed) == ("a seal on a rock", 2**40)
+        assert parent.params == {"steps": 2, "guidance": 7.5, "size": [64, 48]}
+        assert parent.parent_id is None and parent.created_at.tzinfo is not None
+        assert child.parent_id == parent.id and child.parent is parent
+        assert (child.seed, child.intent, child.params, child.role) == (2**40 + 1, "", {}, None)
+
+        (score,) = repo.list_scores(s, asset_id=child.id)
+        assert score.id == ids["score"] and child.scores == [score]
+        assert (score.run_id, score.metric, score.value, score.model_id) == (
+            run.id,
+            "clip",
+            0.31,
+            "tiny/clip",
+        )
+        assert score.details == {"reasons": ["seal visible"], "threshold": 0.25}
+        assert repo.list_scores(s, run_id=run.id) == [score]
+
+
+def test_entities_and_update_errors(db: Database) -> None:
+    with db.session() as s:
+        run = repo.create_run(s, kind="story", request="r", profile="offline")
+        entity = repo.create_entity(s, name="Mara", kind="character", description="keeper", run_id=run.id)
+        assert repo.list_entities(s, run_id=run.id) == [entity]
+        assert repo.list_entities(s, session_id="0" * 32) == []
+        with pytest.raises(KeyError):
+            repo.update_run(s, "0" * 32, status="failed")
+        with pytest.raises(TypeError):
+            repo.update_run(s, run.id, stauts="failed")
+
+
+def test_foreign_keys_are_enforced(db: Database) -> None:
+    with pytest.raises(IntegrityError), db.session() as s:
+        repo.create_asset(s, run_id="0" * 32, kind="image", mime="image/png", sha256="c" * 64, size=1)
+    with db.session() as s:
+        assert repo.list_assets(s, run_id="0" * 32) == []

