@@ -52,8 +52,8 @@ class Settings(BaseSettings):
     models_dir: Path | None = Field(
         default=None, description="Model cache (built tiny models, converted LLM); empty = <data_dir>/models."
     )
-    llm: LLMSettings = Field(default_factory=LLMSettings)
-    story: StorySettings = Field(default_factory=StorySettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="The planner LLM (STORYLOOM_LLM__*).")
+    story: StorySettings = Field(default_factory=StorySettings, description="Story rendering (STORYLOOM_STORY__*).")
 
     @property
     def db_url(self) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ class ModelManager:
         self.specs = profile_specs(self.profile)
         self.device = device or ("cuda" if self.profile == "gpu" else "cpu")
         self.loads: Counter[str] = Counter()
+        self.on_load: Callable[[ModelSpec], None] = lambda spec: None  # progress hook (CLI, API events)
         self._models: dict[str, Any] = {}
         self._locks = {role: threading.RLock() for role in self.specs}
         self._load_lock = threading.Lock()
@@ -47,6 +48,7 @@ class ModelManager:
         """The loaded model for `role`, loading it on first use."""
         with self._load_lock:
             if role not in self._models:
+                self.on_load(self.spec(role))
                 self._models[role] = self._load(self.spec(role))
                 self.loads[role] += 1
             return self._models[role]

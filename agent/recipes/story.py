@@ -1,0 +1,147 @@
+"""The story recipe: the LLM writes a storyboard, the recipe compiles it into a plan.
+
+The embedded 135M model is weak and repeats itself when asked for everything at once, so it is asked
+for one thing at a time: first a title and a character sheet, then each scene with the story so far
+in the prompt. Every answer is schema-constrained JSON. A scene the model botches (empty, a copy of
+an earlier scene, our own instructions echoed back) is asked for once more with another seed, then
+replaced by the deterministic scene; when the model cannot answer at all, the whole storyboard is
+the deterministic one. Either way the run records where each part came from.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, Field, ValidationError
+
+from agent.llm import LLM, LLMError
+from agent.plan import Plan, PlanStep
+from agent.recipes.fallback import fallback_scene, fallback_storyboard
+from agent.recipes.storyboard import Character, Scene, Storyboard
+from agent.settings import StorySettings
+
+SYSTEM = "You are a children's author who writes short, vivid picture-book stories. Answer only with JSON."
+
+
+class CastAnswer(BaseModel):
+    title: str = Field(min_length=3, max_length=60)
+    characters: list[Character] = Field(min_length=1, max_length=3)
+
+
+class SceneAnswer(BaseModel):
+    narration: str = Field(min_length=20, max_length=260)
+    picture: str = Field(min_length=10, max_length=140)
+
+
+@dataclass
+class StoryboardResult:
+    """The storyboard plus where it came from (`llm`, `mixed` or `fallback`) and why."""
+
+    storyboard: Storyboard
+    source: str
+    notes: list[str] = field(default_factory=list)
+
+
+def write_storyboard(llm: LLM | None, request: str, scenes: int, *, seed: int,
+                     progress: Callable[[str], None] = lambda _: None,
+                     max_tokens: int = 160) -> StoryboardResult:
+    """Ask the LLM for a title, cast and `scenes` scenes; fall back deterministically where it fails."""
+    if llm is None:
+        return StoryboardResult(fallback_storyboard(request, scenes), "fallback", ["no LLM configured"])
+    progress("writing the title and characters")
+    try:
+        cast = CastAnswer.model_validate(llm.json(_cast_messages(request), _schema(CastAnswer), seed=seed,
+                                                  max_tokens=max_tokens))
+    except (LLMError, ValidationError) as exc:
+        reason = f"the LLM could not write the cast: {_one_line(exc)}"
+        return StoryboardResult(fallback_storyboard(request, scenes), "fallback", [reason])
+    board = Storyboard(title=cast.title.strip(), characters=cast.characters, scenes=[])
+    notes: list[str] = []
+    for index in range(scenes):
+        progress(f"writing scene {index + 1} of {scenes}")
+        board.scenes.append(_write_scene(llm, request, board, index, scenes, seed, notes, max_tokens))
+    source = "mixed" if notes else "llm"
+    return StoryboardResult(board, source, notes)
+
+
+def _write_scene(llm: LLM, request: str, board: Storyboard, index: int, total: int, seed: int,
+                 notes: list[str], max_tokens: int) -> Scene:
+    problem = ""
+    for attempt in range(2):
+        try:
+            answer = SceneAnswer.model_validate(llm.json(
+                _scene_messages(request, board, index, total), _schema(SceneAnswer),
+                seed=seed + 1000 * (attempt + 1) + index, max_tokens=max_tokens,
+            ))
+        except (LLMError, ValidationError) as exc:
+            problem = _one_line(exc)
+            continue
+        scene = Scene(narration=answer.narration.strip(), picture=answer.picture.strip())
+        problem = scene_problem(scene, board)
+        if not problem:
+            return scene
+    notes.append(f"scene {index + 1}: used the deterministic scene ({problem})")
+    return fallback_scene(request, index, total)
+
+
+def scene_problem(scene: Scene, board: Storyboard) -> str:
+    """Why a generated scene is unusable, or '' when it is fine."""
+    text = scene.narration.lower()
+    if any(marker in text for marker in ("sentences of narration", "scene ", "json", "continue the story")):
+        return "the model echoed the instructions"
+    if any(_overlap(text, s.narration.lower()) > 0.6 for s in board.scenes):
+        return "the model repeated an earlier scene"
+    if len(set(text.split())) < 5:
+        return "the narration is too short"
+    return ""
+
+
+def _overlap(a: str, b: str) -> float:
+    """Share of a's words that also appear in b (a crude repetition detector)."""
+    words = a.split()
+    return sum(w in set(b.split()) for w in words) / max(len(words), 1)
+
+
+def _cast_messages(request: str) -> list[dict[str, str]]:
+    user = (f'Story request: "{request}"\n'
+            "Give the story a short title and its main characters (one to three). For each character give "
+            "a name and how they look: species or age, clothes and colours.")
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+
+
+def _scene_messages(request: str, board: Storyboard, index: int, total: int) -> list[dict[str, str]]:
+    stage = "beginning" if index == 0 else "ending" if index == total - 1 else "middle"
+    lines = [f'Story request: "{request}"', f"Title: {board.title}", f"Characters: {board.character_sheet()}"]
+    if board.scenes:
+        lines.append("The story so far: " + " ".join(s.narration for s in board.scenes))
+    lines.append(f"Now write part {index + 1} of {total}, the {stage} of the story. `narration`: two or three "
+                 "new sentences read aloud to a child. `picture`: what the illustration shows.")
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "\n".join(lines)}]
+
+
+def _schema(model: type[BaseModel]) -> dict:
+    return model.model_json_schema()
+
+
+def _one_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:200]
+
+
+def compile_plan(board: Storyboard, story: StorySettings, *, seed: int) -> Plan:
+    """One image and one narration per scene, then the video that puts them together."""
+    steps: list[PlanStep] = []
+    for i, scene in enumerate(board.scenes, start=1):
+        prompt = board.image_prompt(scene)
+        image_args = {"prompt": prompt, "seed": seed + i, "width": story.image_size, "height": story.image_size}
+        if story.image_steps:
+            image_args["steps"] = story.image_steps
+        steps.append(PlanStep(id=f"image-{i}", tool="generate_image", args=image_args, intent=prompt))
+        steps.append(PlanStep(id=f"speech-{i}", tool="speak", args={"text": scene.narration, "seed": seed + i},
+                              intent=scene.narration))
+    scenes = [{"image": {"$ref": f"image-{i}.image"}, "audio": {"$ref": f"speech-{i}.audio"}, "text": s.narration}
+              for i, s in enumerate(board.scenes, start=1)]
+    steps.append(PlanStep(
+        id="video", tool="compose_story", intent=board.title,
+        args={"scenes": scenes, "width": story.video_size, "height": story.video_size, "fps": story.video_fps},
+    ))
+    return Plan(kind="story", source="recipe", steps=steps)

@@ -1,0 +1,31 @@
+"""The storyboard: what the LLM writes for a story before any media exists."""
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Character(BaseModel):
+    """A recurring character; `look` is repeated in every image prompt so scenes stay consistent."""
+
+    name: str = Field(min_length=1, max_length=40)
+    look: str = Field(min_length=3, max_length=120)
+
+
+class Scene(BaseModel):
+    narration: str = Field(min_length=1, max_length=1000, description="Read aloud for this scene.")
+    picture: str = Field(min_length=1, max_length=300, description="What the scene's illustration shows.")
+
+
+class Storyboard(BaseModel):
+    title: str = Field(min_length=1, max_length=120)
+    characters: list[Character] = Field(default_factory=list, max_length=6)
+    scenes: list[Scene] = Field(default_factory=list)
+
+    def character_sheet(self) -> str:
+        """'Mira: an old keeper in a yellow raincoat; Pip: a grey seal pup' (or '' with no cast)."""
+        return "; ".join(f"{c.name}: {c.look}" for c in self.characters)
+
+    def image_prompt(self, scene: Scene) -> str:
+        sheet = self.character_sheet()
+        prompt = f"{scene.picture.rstrip('.')}. Picture-book illustration."
+        return f"{prompt} Characters: {sheet}." if sheet else prompt

@@ -1,0 +1,41 @@
+"""The Runtime: what one process shares across runs (settings, database, asset store, models)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from agent.llm import LLM, make_llm
+from agent.settings import Settings
+from memory import AssetStore, Database, open_database
+from tools.models import ModelManager
+
+
+@dataclass
+class Runtime:
+    """Opened once per process; models stay loaded in `models` for every run that follows."""
+
+    settings: Settings
+    profile: str
+    db: Database
+    store: AssetStore
+    models: ModelManager
+    _llm: LLM | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(cls, settings: Settings, profile: str | None = None) -> Runtime:
+        """Resolve the profile, open (and if needed migrate) the database, prepare the stores."""
+        resolved = settings.model_copy(update={"profile": profile}) if profile else settings
+        name = resolved.resolved_profile()
+        db = open_database(resolved.db_url)
+        return cls(settings=resolved, profile=name, db=db, store=AssetStore(resolved.assets_path),
+                   models=ModelManager(name, resolved.models_path))
+
+    @cached_property
+    def llm(self) -> LLM:
+        return self._llm or make_llm(self.settings.llm, self.models)
+
+    @property
+    def checkpoint_path(self) -> str | None:
+        """The SQLite file that also holds LangGraph's checkpoints (None for other databases)."""
+        url = self.settings.db_url
+        return url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None

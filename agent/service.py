@@ -1,0 +1,112 @@
+"""The run service: create a run from a validated request, execute it through the graph, summarise it.
+
+Whatever goes wrong inside a run ends as a failed run with a reason (and the traceback in the data
+dir's log folder for programming errors); nothing escapes to kill the caller.
+"""
+from __future__ import annotations
+
+import logging
+import sqlite3
+import traceback
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+
+from agent.deliver import deliver_run
+from agent.executor import Emit, Executor
+from agent.runtime import Runtime
+from memory import repo
+
+log = logging.getLogger("storyloom.service")
+MAX_PROMPT_CHARS = 2000
+
+
+class StoryRequest(BaseModel):
+    """A story job: validated before anything is created, so bad input leaves nothing behind."""
+
+    prompt: str = Field(max_length=MAX_PROMPT_CHARS)
+    scenes: int = Field(default=3, ge=1, le=24)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+    @field_validator("prompt")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the prompt is empty")
+        return value.strip()
+
+
+def create_story_run(rt: Runtime, request: StoryRequest, out_dir: Path | None = None,
+                     session_id: str | None = None) -> str:
+    with rt.db.session() as s:
+        run = repo.create_run(s, kind="story", request=request.prompt, profile=rt.profile, seed=request.seed,
+                              session_id=session_id)
+        out = out_dir or rt.settings.outputs_path / run.id
+        repo.update_run(s, run.id, output_dir=str(Path(out).resolve()), info={"scenes": request.scenes})
+        return run.id
+
+
+@contextmanager
+def checkpointer(rt: Runtime):
+    """LangGraph's SQLite checkpointer in the same database file (one run = one thread)."""
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    if rt.checkpoint_path is None:  # other databases get their own saver with the API work
+        yield InMemorySaver()
+        return
+    conn = sqlite3.connect(rt.checkpoint_path, check_same_thread=False, timeout=30)
+    try:
+        saver = SqliteSaver(conn)
+        saver.setup()
+        yield saver
+    finally:
+        conn.close()
+
+
+def execute_run(rt: Runtime, run_id: str, emit: Emit = lambda e: None) -> dict[str, Any]:
+    """Run (or resume) `run_id` to a terminal status; returns its summary."""
+    from agent.graph import build_graph
+
+    executor = Executor(rt.db, rt.store, rt.models, run_id=run_id, emit=emit)
+    with rt.db.session() as s:
+        repo.update_run(s, run_id, status="running", started_at=datetime.now(UTC))
+    try:
+        with checkpointer(rt) as saver:
+            graph = build_graph(rt, lambda _: executor, checkpointer=saver)
+            graph.invoke({"run_id": run_id}, {"configurable": {"thread_id": run_id}, "recursion_limit": 200})
+    except Exception as exc:  # a bug must not take the process down: record it and fail the run
+        _log_crash(rt, run_id)
+        deliver_run(rt, run_id, status="failed", error=f"internal error: {type(exc).__name__}: {exc}")
+    return summarize(rt, run_id)
+
+
+def _log_crash(rt: Runtime, run_id: str) -> None:
+    folder = rt.settings.data_dir / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{run_id}.log").write_text(traceback.format_exc(), encoding="utf-8")
+    log.error("run %s crashed; traceback in %s", run_id, folder / f"{run_id}.log")
+
+
+def summarize(rt: Runtime, run_id: str) -> dict[str, Any]:
+    """The run with its steps, assets and scores, as plain JSON."""
+    with rt.db.session() as s:
+        run = repo.get_run(s, run_id)
+        if run is None:
+            raise KeyError(run_id)
+        scores: dict[str, dict[str, float]] = {}
+        for score in repo.list_scores(s, run_id=run_id):
+            scores.setdefault(score.asset_id, {})[score.metric] = round(score.value, 3)
+        steps = [{"key": st.key, "tool": st.tool, "status": st.status, "error": st.error,
+                  "duration_s": st.duration_s} for st in repo.list_steps(s, run_id)]
+        assets = [{"id": a.id, "role": a.role, "kind": a.kind, "mime": a.mime, "duration": a.duration,
+                   "intent": a.intent, "scores": scores.get(a.id, {})} for a in repo.list_assets(s, run_id=run_id)]
+        return {"id": run.id, "kind": run.kind, "status": run.status, "profile": run.profile, "title": run.title,
+                "request": run.request, "error": run.error, "output_dir": run.output_dir,
+                "created_at": run.created_at.isoformat() if run.created_at else None,
+                "storyboard_source": run.info.get("storyboard", {}).get("source"),
+                "storyboard_notes": run.info.get("storyboard", {}).get("notes", []),
+                "steps": steps, "assets": assets}

@@ -1,0 +1,1 @@
+"""Entry points for people and systems: the `storyloom` CLI (and, next, the HTTP API)."""

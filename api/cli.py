@@ -1,0 +1,96 @@
+"""The `storyloom` command line. Arguments are checked before anything is created, so a bad call
+prints one line, exits 2 and leaves nothing behind. Heavy libraries load only inside commands,
+which keeps `storyloom --help` instant.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+PROFILES = ("auto", "offline", "cpu", "gpu")
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported in one line with exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's default prints the whole usage block
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="storyloom", description="Multimodal stories and media from one request, self-hosted.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    story = sub.add_parser("story", help="write, illustrate and narrate a story, then compose its video")
+    story.add_argument("prompt", help='what the story is about, e.g. "a lighthouse keeper and a seal"')
+    story.add_argument("--scenes", type=int, default=3, help="number of scenes, 1-24 (default 3)")
+    story.add_argument("--seed", type=int, default=0, help="seed for every model call (default 0)")
+    story.add_argument("--profile", choices=PROFILES, help="model profile (default: STORYLOOM_PROFILE or auto)")
+    story.add_argument("--out", type=Path, help="output folder (default: <data dir>/outputs/<run id>)")
+    story.add_argument("--json", action="store_true", help="print the run summary as JSON")
+
+    runs = sub.add_parser("runs", help="list and inspect runs").add_subparsers(dest="action", required=True)
+    runs_list = runs.add_parser("list", help="recent runs, newest first")
+    runs_list.add_argument("--limit", type=int, default=20)
+    runs_list.add_argument("--json", action="store_true")
+    runs_show = runs.add_parser("show", help="one run: status, steps, assets, scores, error")
+    runs_show.add_argument("run_id")
+    runs_show.add_argument("--json", action="store_true")
+
+    models = sub.add_parser("models", help="the models of each profile").add_subparsers(dest="action", required=True)
+    models_list = models.add_parser("list", help="per role: model id, real or tiny-random, local path")
+    models_list.add_argument("--profile", choices=PROFILES)
+    models_list.add_argument("--json", action="store_true")
+    prepare = models.add_parser("prepare", help="download (cpu/gpu) or build (offline) every model of a profile")
+    prepare.add_argument("--profile", choices=PROFILES)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="migrate the database to the latest schema")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return _dispatch(args)
+    except UsageError as exc:
+        print(f"storyloom: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("storyloom: interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    _quiet_libraries()
+    from api import commands
+
+    handler = {
+        ("story", None): commands.story, ("runs", "list"): commands.runs_list,
+        ("runs", "show"): commands.runs_show, ("models", "list"): commands.models_list,
+        ("models", "prepare"): commands.models_prepare, ("db", "upgrade"): commands.db_upgrade,
+    }[(args.command, getattr(args, "action", None))]
+    return handler(args)
+
+
+def _quiet_libraries() -> None:
+    """Library chatter (deprecation notes, download bars) would bury our own progress display."""
+    for name, value in {"TRANSFORMERS_VERBOSITY": "error", "DIFFUSERS_VERBOSITY": "error",
+                        "TOKENIZERS_PARALLELISM": "false", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}.items():
+        os.environ.setdefault(name, value)
+    import warnings
+
+    warnings.filterwarnings("ignore")
+
+
+def print_json(value) -> None:
+    print(json.dumps(value, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Terminal output: the live progress display of a run and the summary tables."""
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+console = Console(stderr=True)
+out = Console()
+
+
+def say(text: str) -> None:
+    out.print(text)
+
+
+class RunProgress:
+    """Stage, current step, steps done and elapsed time, redrawn as the run's events arrive."""
+
+    def __init__(self, run_id: str, profile: str, *, total_steps: int, enabled: bool = True):
+        self.progress = Progress(
+            SpinnerColumn(), TextColumn("[bold]{task.fields[stage]:<9}"), BarColumn(bar_width=20),
+            MofNCompleteColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+            console=console, disable=not enabled, transient=False,
+        )
+        self.task = self.progress.add_task(f"run {run_id[:8]} ({profile} profile)", total=total_steps,
+                                           stage="start")
+
+    def __enter__(self) -> RunProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.progress.stop()
+
+    def model_loading(self, spec) -> None:
+        note = " (first use builds or converts it)" if spec.source in ("tiny", "package") else ""
+        self.progress.update(self.task, description=f"loading {spec.role} model {spec.model_id}{note}")
+
+    def event(self, e: dict[str, Any]) -> None:
+        if e["type"] == "stage":
+            self.progress.update(self.task, stage=e["stage"], description=e.get("detail", ""))
+        elif e["type"] == "step":
+            self._step(e)
+        elif e["type"] == "score":
+            self.progress.update(self.task, stage="critique", description=f"{e['metric']} {e['value']}")
+
+    def _step(self, e: dict[str, Any]) -> None:
+        if e["status"] == "running":
+            self.progress.update(self.task, stage="execute", description=f"{e['step']} ({e['tool']})")
+        elif e["status"] == "succeeded":
+            self.progress.advance(self.task)
+        else:
+            self.progress.update(self.task, description=f"[red]{e['step']} failed: {e.get('error')}")
+
+
+def story_summary(summary: dict[str, Any]) -> None:
+    """Per scene: narration, audio length and CLIP score; then where the files are."""
+    assets = {a["role"]: a for a in summary["assets"]}
+    table = Table(title=summary.get("title") or "story", title_justify="left")
+    for column in ("scene", "narration", "audio s", "clip score"):
+        table.add_column(column)
+    i = 1
+    while f"speech-{i}.audio" in assets or f"image-{i}.image" in assets:
+        speech, image = assets.get(f"speech-{i}.audio", {}), assets.get(f"image-{i}.image", {})
+        clip = image.get("scores", {}).get("clip_score")
+        table.add_row(str(i), _clip(speech.get("intent", ""), 60), _num(speech.get("duration")), _num(clip))
+        i += 1
+    out.print(table)
+    _status_lines(summary)
+
+
+def _status_lines(summary: dict[str, Any]) -> None:
+    out.print(f"run {summary['id']}  profile {summary['profile']}  storyboard by: {summary['storyboard_source']}")
+    for note in summary.get("storyboard_notes", []):
+        out.print(f"  note: {note}")
+    if summary["status"] == "succeeded":
+        out.print(f"[green]succeeded[/] outputs in {summary['output_dir']}: storybook.html, story.mp4, "
+                  "story.vtt, manifest.json")
+    else:
+        out.print(f"[red]{summary['status']}[/]: {summary['error']} (manifest in {summary['output_dir']})")
+
+
+def runs_table(summaries: list[dict[str, Any]]) -> None:
+    table = Table()
+    for column in ("id", "status", "kind", "profile", "title", "created"):
+        table.add_column(column)
+    for r in summaries:
+        table.add_row(r["id"], r["status"], r["kind"], r["profile"], _clip(r["title"] or r["request"], 40),
+                      (r["created_at"] or "")[:19])
+    out.print(table)
+
+
+def run_detail(r: dict[str, Any]) -> None:
+    out.print(f"[bold]{r['title'] or r['request']}[/]  ({r['kind']}, {r['profile']} profile)")
+    out.print(f"id {r['id']}  status {r['status']}  created {r['created_at']}")
+    out.print(f"request: {r['request']}")
+    if r["error"]:
+        out.print(f"[red]error:[/] {r['error']}")
+    steps = Table(title="steps", title_justify="left")
+    for column in ("step", "tool", "status", "seconds", "error"):
+        steps.add_column(column)
+    for s in r["steps"]:
+        steps.add_row(s["key"], s["tool"], s["status"], _num(s["duration_s"]), s["error"] or "")
+    out.print(steps)
+    assets = Table(title="assets", title_justify="left")
+    for column in ("role", "kind", "id", "scores"):
+        assets.add_column(column)
+    for a in r["assets"]:
+        assets.add_row(a["role"] or "", a["kind"], a["id"], ", ".join(f"{k} {v}" for k, v in a["scores"].items()))
+    out.print(assets)
+    out.print(f"outputs: {r['output_dir']}")
+
+
+def models_table(rows: list[dict[str, Any]]) -> None:
+    table = Table()
+    for column in ("role", "model", "profile", "kind", "path"):
+        table.add_column(column)
+    for m in rows:
+        where = m["path"] or "not downloaded"
+        if m["path"] and not m["present"]:
+            where += " (built on first use)" if m["source"] != "hub" else " (missing)"
+        table.add_row(m["role"], m["model_id"], m["profile"], m["kind"], where)
+    out.print(table)
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
