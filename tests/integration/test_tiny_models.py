@@ -1,0 +1,73 @@
+"""Tiny random models are built from configs, load through from_pretrained, and are reproducible."""
+import hashlib
+
+import numpy as np
+from PIL import Image
+
+from tools.base import get_tool
+from tools.tiny import build_tokenizer, ensure_built
+from tests.helpers import Assets
+
+
+def _digest(folder):
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_tiny_builds_are_identical(tmp_path):
+    from tools.tiny import build_clip
+
+    a = ensure_built(tmp_path / "a", build_clip)
+    b = ensure_built(tmp_path / "b", build_clip)
+    assert _digest(a) == _digest(b)
+
+
+def test_tokenizer_encodes_english(tmp_path):
+    from transformers import CLIPTokenizer
+
+    tok = CLIPTokenizer.from_pretrained(str(ensure_built(tmp_path / "tok", build_tokenizer)))
+    ids = tok("a red fox in the snow").input_ids
+    assert ids[0] == tok.bos_token_id and ids[-1] == tok.eos_token_id and tok.unk_token_id not in ids[1:-1]
+
+
+def test_interrupted_build_is_replaced(tmp_path):
+    target = tmp_path / "tok"
+    target.mkdir()
+    (target / "junk").write_text("half a model")
+    ensure_built(target, build_tokenizer)
+    assert not (target / "junk").exists() and (target / ".complete").exists()
+
+
+def test_tiny_models_load_through_from_pretrained(models):
+    pipe = models.get("text_to_image").pipe
+    assert type(pipe).__name__ == "StableDiffusionPipeline"
+    assert pipe.unet.config.block_out_channels == [32, 64]
+    assert models.spec("clip").source == "tiny" and models.get("clip").model.config.projection_dim == 32
+
+
+def test_same_seed_same_image_and_batches_match_single_calls(models):
+    model = models.get("text_to_image")
+    first = np.asarray(model.generate(["a fox"], [1], steps=2, width=64, height=64)[0], dtype=int)
+    again = np.asarray(model.generate(["a fox"], [1], steps=2, width=64, height=64)[0], dtype=int)
+    assert np.array_equal(first, again)
+    batch = [np.asarray(i, dtype=int) for i in model.generate(["a fox", "a seal"], [1, 2], steps=2, width=64, height=64)]
+    # CPU kernels block matrix products differently per batch size, so a batch may differ from
+    # single calls by float rounding: at most one grey level, never a different picture.
+    assert np.abs(batch[0] - first).max() <= 1
+    assert np.abs(batch[0] - batch[1]).mean() > 5
+
+
+def test_clip_score_matches_a_hand_computation(tmp_path, models):
+    assets = Assets(tmp_path)
+    image = Image.new("RGB", (48, 48), (10, 120, 200))
+    from tools.media import encode_png
+
+    asset = assets.add(encode_png(image), "image", "image/png")
+    tool = get_tool("clip_score")
+    values = tool.run(tool.parse({"image": asset, "text": "a blue sky"}), assets.context(models)).values
+    clip = models.get("clip")
+    img = clip.embed_images([image])[0]
+    txt = clip.embed_texts(["a blue sky"])[0]
+    cosine = float(img @ txt / (np.linalg.norm(img) * np.linalg.norm(txt)))
+    assert abs(values["cosine"] - cosine) < 1e-5
+    assert abs(values["clip_score"] - 100 * max(cosine, 0)) < 1e-3
