@@ -5,16 +5,13 @@ which keeps `storyloom --help` instant.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 
+from api.errors import UsageError
+
 PROFILES = ("auto", "offline", "cpu", "gpu")
-
-
-class UsageError(Exception):
-    """Bad input from the user: reported in one line with exit code 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -86,10 +83,6 @@ def _quiet_libraries() -> None:
     import warnings
 
     warnings.filterwarnings("ignore")
-
-
-def print_json(value) -> None:
-    print(json.dumps(value, indent=2, default=str))
 
 
 if __name__ == "__main__":

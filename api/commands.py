@@ -8,7 +8,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from api import render
-from api.cli import UsageError, print_json
+from api.errors import UsageError
+from api.render import print_json
 
 
 def _settings():

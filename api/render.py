@@ -1,6 +1,7 @@
 """Terminal output: the live progress display of a run and the summary tables."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rich.console import Console
@@ -13,6 +14,10 @@ out = Console()
 
 def say(text: str) -> None:
     out.print(text)
+
+
+def print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, default=str))
 
 
 class RunProgress:
@@ -73,6 +78,9 @@ def story_summary(summary: dict[str, Any]) -> None:
 
 def _status_lines(summary: dict[str, Any]) -> None:
     out.print(f"run {summary['id']}  profile {summary['profile']}  storyboard by: {summary['storyboard_source']}")
+    if summary["profile"] == "offline":
+        out.print("  offline profile: images and CLIP scores come from tiny random models (they test the "
+                  "plumbing, not the art); speech, narration and the LLM are real")
     for note in summary.get("storyboard_notes", []):
         out.print(f"  note: {note}")
     if summary["status"] == "succeeded":

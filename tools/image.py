@@ -49,7 +49,9 @@ def load_text_to_image(spec: ModelSpec, manager) -> TextToImage:
     """Load the profile's pipeline with `AutoPipelineForText2Image.from_pretrained` (tiny or hub)."""
     import torch
     from diffusers import AutoPipelineForText2Image
+    from diffusers.utils import logging as diffusers_logging
 
+    diffusers_logging.disable_progress_bar()  # callers show their own progress
     source = spec.model_id
     if spec.source == "tiny":
         path = local_path(spec, manager.models_dir)

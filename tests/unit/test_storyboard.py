@@ -35,4 +35,6 @@ def test_botched_scenes_are_detected():
     fine = Scene(narration="Mira climbed the stairs with a lantern in her hand.", picture="p")
     assert "echoed" in scene_problem(echo, board)
     assert "repeated" in scene_problem(repeat, board)
+    gibberish = Scene(narration="marakuemacho - maracumal alállas de la noche sin fin", picture="p")
+    assert "not English" in scene_problem(gibberish, board)
     assert scene_problem(fine, board) == ""
