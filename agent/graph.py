@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal, TypedDict
 
 from agent.critic import critique_run
 from agent.deliver import deliver_run
-from agent.executor import Executor
 from agent.plan import Plan
 from agent.planning import plan_run
 from agent.runtime import Runtime

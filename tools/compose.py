@@ -5,10 +5,11 @@ import io
 import re
 import tempfile
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from pydantic import Field, field_validator
@@ -233,7 +234,7 @@ def _measure_duration(data: bytes, fallback: float) -> float:
 def _story_cues(scenes: list[_Scene], starts: list[float]) -> list[Cue]:
     """Cues for the whole story: timed segments where the narration has them, else sentence shares."""
     cues: list[Cue] = []
-    for scene, start in zip(scenes, starts):
+    for scene, start in zip(scenes, starts, strict=True):
         timed = segment_cues(scene.segments, start, scene.duration)
         cues.extend(timed if timed else sentence_cues(scene.text, start, start + scene.duration))
     return cues

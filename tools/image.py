@@ -9,8 +9,8 @@ from pydantic import Field, field_validator
 
 from tools.base import Artifact, Tool, ToolContext, ToolError, ToolInput, ToolResult, register
 from tools.media import encode_png
-from tools.profiles import ModelSpec, local_path
-from tools.tiny import BUILDERS, ensure_built
+from tools.profiles import ModelSpec
+from tools.tiny import pretrained_source
 
 MAX_SEED = 2**32 - 1
 
@@ -52,10 +52,7 @@ def load_text_to_image(spec: ModelSpec, manager) -> TextToImage:
     from diffusers.utils import logging as diffusers_logging
 
     diffusers_logging.disable_progress_bar()  # callers show their own progress
-    source = spec.model_id
-    if spec.source == "tiny":
-        path = local_path(spec, manager.models_dir)
-        source = str(ensure_built(path, BUILDERS[path.name]))
+    source = pretrained_source(spec, manager.models_dir)
     dtype = getattr(torch, spec.options.get("dtype", "float32"))
     pipe = AutoPipelineForText2Image.from_pretrained(source, torch_dtype=dtype, revision=_revision(spec))
     pipe = pipe.to(manager.device)

@@ -42,7 +42,8 @@ def open_image(path: Path):
     try:
         with Image.open(path) as img:
             if max(img.size) > MAX_IMAGE_SIDE:
-                raise ToolError(f"image {path.name} is {img.size[0]}x{img.size[1]}; the limit is {MAX_IMAGE_SIDE} px a side")
+                width, height = img.size
+                raise ToolError(f"image {path.name} is {width}x{height}; the limit is {MAX_IMAGE_SIDE} px a side")
             return img.convert("RGB")
     except (OSError, Image.DecompressionBombError) as exc:
         raise ToolError(f"cannot read image {path.name}: {exc}") from None

@@ -10,7 +10,7 @@ from pydantic import Field
 from tools.base import Tool, ToolContext, ToolInput, ToolResult, asset_ref, register
 from tools.media import open_image
 from tools.profiles import ModelSpec, local_path
-from tools.tiny import BUILDERS, ensure_built
+from tools.tiny import pretrained_source
 
 
 @dataclass
@@ -56,10 +56,7 @@ def clip_score_from_cosine(cosine: float) -> float:
 def load_clip(spec: ModelSpec, manager) -> Clip:
     from transformers import CLIPModel, CLIPProcessor
 
-    source = spec.model_id
-    if spec.source == "tiny":
-        path = local_path(spec, manager.models_dir)
-        source = str(ensure_built(path, BUILDERS[path.name]))
+    source = pretrained_source(spec, manager.models_dir)
     revision = None if spec.source == "tiny" else spec.revision
     model = CLIPModel.from_pretrained(source, revision=revision).to(manager.device).eval()
     processor = CLIPProcessor.from_pretrained(source, revision=revision)

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from tools.profiles import ModelSpec, package_dir, local_path
+from tools.profiles import ModelSpec, local_path, package_dir
 from tools.tiny import ensure_built
 
 
@@ -91,7 +91,7 @@ def _converted(spec: ModelSpec, target: Path) -> Path:
         model.save_pretrained(str(out))
         tokenizer.save_pretrained(str(out))
 
-    return ensure_built(target, convert)
+    return ensure_built(target, convert, version="gguf-1")
 
 
 @lru_cache(maxsize=1)

@@ -16,19 +16,22 @@ from pathlib import Path
 
 VOCAB_SIZE = 1000
 SEED = 0
+# Bump when a builder changes: caches built by older code are then rebuilt, never silently reused.
+BUILD_VERSION = "2"
 
 
-def ensure_built(target: Path, build: Callable[[Path], None]) -> Path:
+def ensure_built(target: Path, build: Callable[[Path], None], version: str = BUILD_VERSION) -> Path:
     """Build (or convert) a model into a temporary folder and rename it into place, so a crash never
     leaves half a model where a complete one is expected."""
-    if (target / ".complete").is_file():
+    marker = target / ".complete"
+    if marker.is_file() and marker.read_text().strip() == version:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
         build(tmp)
-        (tmp / ".complete").write_text("complete\n")
-        if target.exists():  # an incomplete leftover from an interrupted build
+        (tmp / ".complete").write_text(version + "\n")
+        if target.exists():  # an interrupted or outdated build
             shutil.rmtree(target)
         os.replace(tmp, target)
     finally:
@@ -104,7 +107,8 @@ def build_sd(out: Path) -> None:
     )
     text_encoder = CLIPTextModel(CLIPTextConfig(**_text_config()))
     scheduler = EulerDiscreteScheduler(
-        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", timestep_spacing="trailing"
+        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", timestep_spacing="trailing",
+        steps_offset=1,
     )
     pipe = StableDiffusionPipeline(
         unet=unet, vae=vae, text_encoder=text_encoder, scheduler=scheduler,
@@ -137,6 +141,17 @@ def build_clip(out: Path) -> None:
 
 
 BUILDERS: dict[str, Callable[[Path], None]] = {"tiny-sd": build_sd, "tiny-clip": build_clip}
+
+
+def pretrained_source(spec, models_dir: Path) -> str:
+    """What to hand `from_pretrained`: the hub id, or the local folder of a tiny model (built if
+    needed), so tiny and real models load through exactly the same call."""
+    if spec.source != "tiny":
+        return spec.model_id
+    from tools.profiles import local_path
+
+    path = local_path(spec, models_dir)
+    return str(ensure_built(path, BUILDERS[path.name]))
 
 
 if __name__ == "__main__":  # maintainers: re-train the shipped tokenizer

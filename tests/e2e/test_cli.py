@@ -134,7 +134,8 @@ def test_a_failed_run_exits_1_with_its_reason_and_no_traceback(env, tmp_path, mo
 
 def test_help_loads_no_heavy_library(env):
     code = ("import sys\nfrom api.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "heavy = [m for m in ('torch', 'diffusers', 'transformers', 'langgraph', 'sqlalchemy') if m in sys.modules]\n"
+            "names = ('torch', 'diffusers', 'transformers', 'langgraph', 'sqlalchemy')\n"
+            "heavy = [m for m in names if m in sys.modules]\n"
             "print('HEAVY', heavy)")
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                             cwd=Path(__file__).resolve().parents[2])

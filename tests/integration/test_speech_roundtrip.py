@@ -1,4 +1,6 @@
 """Real speech: hibari speaks, whisper tiny.en hears the same words back."""
+import itertools
+
 import jiwer
 
 from tests.helpers import Assets
@@ -30,7 +32,7 @@ def test_sentence_timings_cover_the_clip(tmp_path, models):
     assert [s["text"] for s in segments] == ["The lighthouse keeper climbed the stairs.",
                                             "A gray seal waited on the rocks.", "The lamp shone all night."]
     assert segments[0]["start"] == 0 and segments[-1]["end"] == round(result.values["duration"], 3)
-    assert all(a["end"] == b["start"] for a, b in zip(segments, segments[1:]))
+    assert all(a["end"] == b["start"] for a, b in itertools.pairwise(segments))
 
 
 def test_same_seed_same_audio(tmp_path, models):

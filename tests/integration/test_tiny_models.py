@@ -4,9 +4,9 @@ import hashlib
 import numpy as np
 from PIL import Image
 
+from tests.helpers import Assets
 from tools.base import get_tool
 from tools.tiny import build_tokenizer, ensure_built
-from tests.helpers import Assets
 
 
 def _digest(folder):
@@ -50,7 +50,8 @@ def test_same_seed_same_image_and_batches_match_single_calls(models):
     first = np.asarray(model.generate(["a fox"], [1], steps=2, width=64, height=64)[0], dtype=int)
     again = np.asarray(model.generate(["a fox"], [1], steps=2, width=64, height=64)[0], dtype=int)
     assert np.array_equal(first, again)
-    batch = [np.asarray(i, dtype=int) for i in model.generate(["a fox", "a seal"], [1, 2], steps=2, width=64, height=64)]
+    images = model.generate(["a fox", "a seal"], [1, 2], steps=2, width=64, height=64)
+    batch = [np.asarray(i, dtype=int) for i in images]
     # CPU kernels block matrix products differently per batch size, so a batch may differ from
     # single calls by float rounding: at most one grey level, never a different picture.
     assert np.abs(batch[0] - first).max() <= 1

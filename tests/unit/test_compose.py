@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import uuid
 from pathlib import Path
 
@@ -119,7 +120,7 @@ def test_subtitles_cover_the_story_in_order(assets):
     cues = read_cues(subtitles.data)
     assert cues[0][0] == pytest.approx(0.0, abs=0.05)
     assert cues[-1][1] == pytest.approx(3.4, abs=0.05)
-    for (start, end, _), (next_start, _, _) in zip(cues, cues[1:]):
+    for (start, end, _), (next_start, _, _) in itertools.pairwise(cues):
         assert start < end <= next_start
     words = " ".join(text for _, _, text in cues).split()
     assert words == (TEXT_1 + " " + TEXT_2).split()
