@@ -12,11 +12,13 @@ from pathlib import Path
 from agent.runtime import Runtime
 from memory import repo
 
-_EXT = {"image/png": ".png", "audio/wav": ".wav", "video/mp4": ".mp4", "text/vtt": ".vtt"}
+_EXT = {"image/png": ".png", "audio/wav": ".wav", "video/mp4": ".mp4", "text/vtt": ".vtt",
+        "application/json": ".json"}
 
 
 def output_name(role: str, mime: str) -> str:
-    """File name for an asset in the output folder: `image-1.png`, `speech-1.wav`, `story.mp4`."""
+    """File name for an asset in the output folder: `image-1.png`, `speech-1.wav`, `story.mp4`,
+    `llm-1.json` (the LLM's answers, kept with the rest)."""
     step = role.split(".", 1)[0]
     return ("story" if step == "video" else step) + _EXT.get(mime, ".bin")
 

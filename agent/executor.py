@@ -1,22 +1,28 @@
 """The executor: runs a plan's steps as their inputs become ready and records everything they make.
 
-Each step's artifacts go into the content-addressed store and the `assets` table with full lineage;
-a `ToolError` marks the step failed with its message (the run decides what that means). A step that
-already succeeded in this run (a resumed run) is not redone: its recorded outputs are reused.
+One wave = every step whose inputs are ready. Within a wave, steps of the same tool and model whose
+arguments allow it are merged into one batched model call (four scene images, one diffusion call,
+each with its own seed), and independent groups run concurrently on a small thread pool. A call
+identical to an earlier one (same tool, model, arguments, seed) reuses the stored result. Each
+artifact goes into the content-addressed store and the `assets` table with full lineage; a
+`ToolError` marks its step failed with the message. A step that already succeeded in this run (a
+resumed run) is not redone.
 """
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from agent import cache
 from agent.plan import Plan, PlanStep, dependencies, resolve_refs
 from memory import repo
 from memory.db import Database
 from memory.store import AssetStore
-from tools.base import Artifact, AssetView, ToolContext, ToolError, ToolResult, get_tool
+from tools.base import Artifact, AssetView, Tool, ToolContext, ToolError, ToolInput, ToolResult, get_tool
 from tools.models import ModelManager
 
 Emit = Callable[[dict[str, Any]], None]
@@ -31,13 +37,26 @@ class StepOutcome:
     error: str | None = None
 
 
+@dataclass
+class _Call:
+    """A step whose arguments are resolved and valid, waiting to run."""
+
+    step: PlanStep
+    row_id: str
+    tool: Tool
+    args: ToolInput
+    key: str | None
+
+
 class Executor:
     """Runs steps of one run against one database, asset store and model manager."""
 
     def __init__(self, db: Database, store: AssetStore, models: ModelManager, *, run_id: str,
-                 emit: Emit = lambda e: None, cancelled: Callable[[], bool] = lambda: False):
+                 emit: Emit = lambda e: None, cancelled: Callable[[], bool] = lambda: False,
+                 workers: int = 2, batch: bool = True, use_cache: bool = True):
         self.db, self.store, self.models, self.run_id = db, store, models, run_id
         self.emit, self.cancelled = emit, cancelled
+        self.workers, self.batch, self.use_cache = workers, batch, use_cache
         self.ctx = ToolContext(models=models, resolve=self.asset_view, cancelled=cancelled)
 
     def ready(self, plan: Plan, outputs: dict[str, dict[str, str]]) -> list[PlanStep]:
@@ -45,36 +64,23 @@ class Executor:
         return [s for s in plan.steps if s.id not in outputs and dependencies(s) <= outputs.keys()]
 
     def run_wave(self, plan: Plan, outputs: dict[str, dict[str, str]]) -> list[StepOutcome]:
-        """Run every step that is ready now; stops at the first failure."""
-        results = []
+        """Run every step that is ready now: batched where possible, independent groups in parallel."""
+        outcomes: list[StepOutcome] = []
+        calls: list[_Call] = []
         for step in self.ready(plan, outputs):
             if self.cancelled():
                 break
-            outcome = self.run_step(step, outputs)
-            results.append(outcome)
-            if outcome.status == "failed":
-                break
-        return results
+            prepared = self._prepare(step, outputs)
+            (outcomes if isinstance(prepared, StepOutcome) else calls).append(prepared)
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="step") as pool:
+            for group_outcomes in pool.map(self._run_group, self._groups(calls)):
+                outcomes.extend(group_outcomes)
+        return outcomes
 
     def run_step(self, step: PlanStep, outputs: dict[str, dict[str, str]]) -> StepOutcome:
-        row_id, previous = self._step_row(step)
-        if previous is not None:
-            return previous
-        self.emit({"type": "step", "step": step.id, "tool": step.tool, "status": "running"})
-        started = time.perf_counter()
-        try:
-            tool = get_tool(step.tool)
-            args = tool.parse(resolve_refs(step.args, outputs))
-            result = tool.run(args, self.ctx)
-            outcome = StepOutcome(step.id, "succeeded", self._record(step, row_id, args, result), result.values)
-        except ToolError as exc:
-            outcome = StepOutcome(step.id, "failed", error=str(exc))
-        except KeyError as exc:  # a $ref to an output that does not exist
-            outcome = StepOutcome(step.id, "failed", error=f"missing input {exc}")
-        self._finish(row_id, outcome, time.perf_counter() - started)
-        self.emit({"type": "step", "step": step.id, "tool": step.tool, "status": outcome.status,
-                   "error": outcome.error, "duration": round(time.perf_counter() - started, 3)})
-        return outcome
+        """Run one step on its own (used by `storyloom tool run`)."""
+        prepared = self._prepare(step, outputs)
+        return prepared if isinstance(prepared, StepOutcome) else self._run_group([prepared])[0]
 
     def asset_view(self, asset_id: str) -> AssetView:
         with self.db.session() as s:
@@ -84,6 +90,52 @@ class Executor:
             return AssetView(id=row.id, path=self.store.path(row.sha256), kind=row.kind, mime=row.mime,
                              intent=row.intent, duration=row.duration, width=row.width, height=row.height,
                              params=dict(row.params or {}))
+
+    def _prepare(self, step: PlanStep, outputs: dict[str, dict[str, str]]) -> StepOutcome | _Call:
+        """Resolve and validate a step's arguments; answer it from the cache when possible."""
+        row_id, previous = self._step_row(step)
+        if previous is not None:
+            return previous
+        self.emit({"type": "step", "step": step.id, "tool": step.tool, "status": "running"})
+        started = time.perf_counter()
+        try:
+            tool = get_tool(step.tool)
+            args = tool.parse(resolve_refs(step.args, outputs))
+            key = cache.call_key(tool, args, self.models, self.db) if self.use_cache else None
+        except ToolError as exc:
+            return self._finish(step, row_id, StepOutcome(step.id, "failed", error=str(exc)), started)
+        except KeyError as exc:  # a $ref to an output that does not exist
+            return self._finish(step, row_id, StepOutcome(step.id, "failed", error=f"missing input {exc}"), started)
+        hit = cache.reuse(self.db, key, run_id=self.run_id, step_row=row_id, step_key=step.id) if key else None
+        if hit:
+            return self._finish(step, row_id, StepOutcome(step.id, "succeeded", *hit), started, cached=True)
+        return _Call(step, row_id, tool, args, key)
+
+    def _groups(self, calls: list[_Call]) -> list[list[_Call]]:
+        """Calls that can share one batched model call end up in the same group."""
+        groups: dict[Any, list[_Call]] = {}
+        for i, call in enumerate(calls):
+            batch_key = call.tool.batch_key(call.args) if self.batch else None
+            groups.setdefault((call.tool.name, batch_key) if batch_key is not None else i, []).append(call)
+        return list(groups.values())
+
+    def _run_group(self, group: list[_Call]) -> list[StepOutcome]:
+        started = time.perf_counter()
+        tool = group[0].tool
+        try:
+            if len(group) > 1:
+                results = tool.run_batch([c.args for c in group], self.ctx)
+            else:
+                results = [tool.run(group[0].args, self.ctx)]
+        except ToolError as exc:
+            return [self._finish(c.step, c.row_id, StepOutcome(c.step.id, "failed", error=str(exc)), started,
+                                 batched=len(group)) for c in group]
+        outcomes = []
+        for call, result in zip(group, results, strict=True):
+            slots = self._record(call, result)
+            outcome = StepOutcome(call.step.id, "succeeded", slots, result.values)
+            outcomes.append(self._finish(call.step, call.row_id, outcome, started, batched=len(group)))
+        return outcomes
 
     def _step_row(self, step: PlanStep) -> tuple[str, StepOutcome | None]:
         """The step's row (created if new) and, when it already succeeded, its recorded outcome."""
@@ -98,27 +150,35 @@ class Executor:
             repo.update_step(s, row.id, status="running", started_at=datetime.now(UTC), error=None)
             return row.id, None
 
-    def _record(self, step: PlanStep, step_row: str, args: Any, result: ToolResult) -> dict[str, str]:
+    def _record(self, call: _Call, result: ToolResult) -> dict[str, str]:
         """Store each artifact's bytes and its lineage row; returns output slot -> asset id."""
         slots = {}
         with self.db.session() as s:
             for art in result.artifacts:
                 sha, _ = self.store.put(art.data)
-                row = repo.create_asset(s, **self._lineage(step, step_row, args, result, art), sha256=sha)
+                row = repo.create_asset(s, **self._lineage(call, result, art), sha256=sha, cache_key=call.key)
                 slots[art.name] = row.id
         return slots
 
-    def _lineage(self, step: PlanStep, step_row: str, args: Any, result: ToolResult, art: Artifact) -> dict:
-        seed = getattr(args, "seed", None)
-        return dict(
-            run_id=self.run_id, step_id=step_row, tool=step.tool, name=art.name, role=f"{step.id}.{art.name}",
-            kind=art.kind, mime=art.mime, size=len(art.data), width=art.width, height=art.height,
-            duration=art.duration, model_id=result.model_id, model_revision=result.model_revision,
-            intent=art.intent or step.intent, seed=art.params.get("seed", seed),
-            params={"args": args.model_dump(mode="json"), **art.params},
-        )
+    def _lineage(self, call: _Call, result: ToolResult, art: Artifact) -> dict:
+        step = call.step
+        return {
+            "run_id": self.run_id, "step_id": call.row_id, "tool": step.tool, "name": art.name,
+            "role": f"{step.id}.{art.name}", "kind": art.kind, "mime": art.mime, "size": len(art.data),
+            "width": art.width, "height": art.height, "duration": art.duration, "model_id": result.model_id,
+            "model_revision": result.model_revision, "intent": art.intent or step.intent,
+            "seed": art.params.get("seed", getattr(call.args, "seed", None)),
+            "params": {"args": call.args.model_dump(mode="json"), **art.params},
+        }
 
-    def _finish(self, row_id: str, outcome: StepOutcome, duration: float) -> None:
+    def _finish(self, step: PlanStep, row_id: str, outcome: StepOutcome, started: float, *,
+                cached: bool = False, batched: int = 1) -> StepOutcome:
+        duration = (time.perf_counter() - started) / batched  # a batch's time, shared by its steps
+        values = {**outcome.values, **({"cached": True} if cached else {}),
+                  **({"batched": batched} if batched > 1 else {})}
         with self.db.session() as s:
-            repo.update_step(s, row_id, status=outcome.status, error=outcome.error, values=outcome.values,
+            repo.update_step(s, row_id, status=outcome.status, error=outcome.error, values=values,
                              finished_at=datetime.now(UTC), duration_s=round(duration, 3))
+        self.emit({"type": "step", "step": step.id, "tool": step.tool, "status": outcome.status,
+                   "error": outcome.error, "duration": round(duration, 3), "cached": cached, "batched": batched})
+        return outcome

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from agent.executor import Emit
+from agent.llm_record import RecordedLLM
 from agent.plan import Plan, validate_plan
 from agent.recipes import story
 from agent.runtime import Runtime
@@ -17,8 +18,9 @@ def plan_run(rt: Runtime, run_id: str, emit: Emit) -> Plan:
     if kind != "story":
         raise ToolError(f"run kind {kind!r} has no planner yet")
     emit({"type": "stage", "stage": "plan", "detail": f"storyboard by {rt.llm.name}"})
+    llm = RecordedLLM(rt.llm, rt.db, rt.store, run_id=run_id, use_cache=rt.settings.executor.cache)
     result = story.write_storyboard(
-        rt.llm, request, scenes, seed=seed, max_tokens=rt.settings.story.llm_max_new_tokens,
+        llm, request, scenes, seed=seed, max_tokens=rt.settings.story.llm_max_new_tokens,
         progress=lambda text: emit({"type": "stage", "stage": "plan", "detail": text}),
     )
     plan = story.compile_plan(result.storyboard, rt.settings.story, seed=seed)

@@ -28,7 +28,8 @@ class Runtime:
         name = resolved.resolved_profile()
         db = open_database(resolved.db_url)
         return cls(settings=resolved, profile=name, db=db, store=AssetStore(resolved.assets_path),
-                   models=ModelManager(name, resolved.models_path))
+                   models=ModelManager(name, resolved.models_path, memory_gb=resolved.model_memory_gb,
+                                       cpu_offload=resolved.cpu_offload))
 
     @cached_property
     def llm(self) -> LLM:

@@ -71,7 +71,9 @@ def execute_run(rt: Runtime, run_id: str, emit: Emit = lambda e: None) -> dict[s
     """Run (or resume) `run_id` to a terminal status; returns its summary."""
     from agent.graph import build_graph
 
-    executor = Executor(rt.db, rt.store, rt.models, run_id=run_id, emit=emit)
+    options = rt.settings.executor
+    executor = Executor(rt.db, rt.store, rt.models, run_id=run_id, emit=emit, workers=options.workers,
+                        batch=options.batch, use_cache=options.cache)
     with rt.db.session() as s:
         repo.update_run(s, run_id, status="running", started_at=datetime.now(UTC))
     try:

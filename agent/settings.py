@@ -34,7 +34,17 @@ class StorySettings(BaseModel):
     )
     video_size: int = Field(default=512, ge=64, le=1920, description="Story video frame size (square, even).")
     video_fps: int = Field(default=12, ge=1, le=60, description="Story video frame rate (stills need few).")
-    llm_max_new_tokens: int = Field(default=160, ge=16, le=2048, description="Token budget per LLM storyboard call.")
+    llm_max_new_tokens: int = Field(default=220, ge=16, le=2048, description="Token budget per LLM storyboard call.")
+
+
+class ExecutorSettings(BaseModel):
+    """How plans run: concurrency, batching of model calls, and the tool-call cache."""
+
+    workers: int = Field(default=2, ge=1, le=64, description="Independent steps (or batches) run at once.")
+    batch: bool = Field(default=True, description="Merge steps of one tool and model into one batched call.")
+    cache: bool = Field(
+        default=True, description="Reuse stored results of identical calls (same tool, model, arguments, seed)."
+    )
 
 
 class Settings(BaseSettings):
@@ -52,6 +62,15 @@ class Settings(BaseSettings):
     models_dir: Path | None = Field(
         default=None, description="Model cache (built tiny models, converted LLM); empty = <data_dir>/models."
     )
+    model_memory_gb: float | None = Field(
+        default=None, gt=0, description="Budget for resident models; least recently used idle ones are evicted "
+        "beyond it. Empty = no limit.",
+    )
+    cpu_offload: bool = Field(
+        default=False, description="On a GPU, keep big diffusers pipelines in CPU memory and move each part to "
+        "the GPU only while it runs (slower; fits smaller GPUs).",
+    )
+    executor: ExecutorSettings = Field(default_factory=ExecutorSettings, description="STORYLOOM_EXECUTOR__*.")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="The planner LLM (STORYLOOM_LLM__*).")
     story: StorySettings = Field(default_factory=StorySettings, description="Story rendering (STORYLOOM_STORY__*).")
 

@@ -46,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     prepare = models.add_parser("prepare", help="download (cpu/gpu) or build (offline) every model of a profile")
     prepare.add_argument("--profile", choices=PROFILES)
 
+    tool = sub.add_parser("tool", help="run one tool by hand").add_subparsers(dest="action", required=True)
+    tool_run = tool.add_parser("run", help="run tool NAME with JSON arguments; prints the assets it made")
+    tool_run.add_argument("name", help="tool name (see `storyloom tool list`)")
+    tool_run.add_argument("--args", default="{}", help='JSON object; "@path" imports a local file as an input')
+    tool_run.add_argument("--profile", choices=PROFILES)
+    tool.add_parser("list", help="every tool with its description and input schema")
+
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="migrate the database to the latest schema")
     return p
@@ -71,6 +78,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         ("story", None): commands.story, ("runs", "list"): commands.runs_list,
         ("runs", "show"): commands.runs_show, ("models", "list"): commands.models_list,
         ("models", "prepare"): commands.models_prepare, ("db", "upgrade"): commands.db_upgrade,
+        ("tool", "run"): commands.tool_run, ("tool", "list"): commands.tool_list,
     }[(args.command, getattr(args, "action", None))]
     return handler(args)
 

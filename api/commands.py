@@ -158,3 +158,32 @@ def db_upgrade(args: argparse.Namespace) -> int:
     upgrade(engine)
     render.say(f"database {engine.url.render_as_string(hide_password=True)} is at revision {current_revision(engine)}")
     return 0
+
+
+def tool_run(args: argparse.Namespace) -> int:
+    import json
+
+    from agent.toolrun import check_call, run_tool
+    from tools.base import ToolError
+
+    try:
+        call_args = json.loads(args.args)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--args is not valid JSON: {exc}") from None
+    if not isinstance(call_args, dict):
+        raise UsageError("--args must be a JSON object")
+    try:
+        check_call(args.name, call_args)
+    except ToolError as exc:
+        raise UsageError(str(exc)) from None
+    result = run_tool(_runtime(args.profile), args.name, call_args)
+    print_json(result)
+    return 0 if result["status"] == "succeeded" else 1
+
+
+def tool_list(args: argparse.Namespace) -> int:
+    from tools.base import all_tools
+
+    print_json([{"name": name, "description": cls.description(), "outputs": cls.outputs,
+                 "input_schema": cls.input_model.model_json_schema()} for name, cls in all_tools().items()])
+    return 0

@@ -213,6 +213,8 @@ class Asset(Base):
     seed: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     params: Mapped[dict[str, Any]] = mapped_column(JSONDict, default=dict)
     parent_id: Mapped[str | None] = _fk("assets.id")
+    # sha256 of (tool, model and revision, canonical arguments, seed): the tool-call cache's key.
+    cache_key: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     created_at: Mapped[datetime] = _created()
 
     scores: Mapped[list[Score]] = relationship(order_by="Score.created_at", viewonly=True)

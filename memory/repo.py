@@ -95,6 +95,10 @@ def get_step(s: Session, run_id: str, key: str) -> Step | None:
     return s.scalar(select(Step).where(Step.run_id == run_id, Step.key == key))
 
 
+def get_step_by_id(s: Session, step_id: str) -> Step | None:
+    return s.get(Step, step_id)
+
+
 def update_step(s: Session, step_id: str, **fields: Any) -> Step:
     """Set only the given columns; KeyError when the step does not exist."""
     return _update(s, Step, step_id, fields)
@@ -121,6 +125,17 @@ def list_assets(s: Session, *, run_id: str) -> list[Asset]:
     """In the order they were created."""
     query = select(Asset).where(Asset.run_id == run_id).order_by(Asset.created_at, Asset.id)
     return list(s.scalars(query))
+
+
+def find_cached(s: Session, *, cache_key: str) -> list[Asset]:
+    """The assets the first call with this cache key produced, or []. Reuses elsewhere are recorded
+    without the key (they point at the original through `params["cached_from"]`)."""
+    first = s.scalars(select(Asset).where(Asset.cache_key == cache_key).order_by(Asset.created_at).limit(1)).first()
+    if first is None:
+        return []
+    query = select(Asset).where(Asset.cache_key == cache_key, Asset.step_id == first.step_id,
+                                Asset.run_id == first.run_id)
+    return list(s.scalars(query.order_by(Asset.created_at, Asset.id)))
 
 
 def add_score(

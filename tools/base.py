@@ -128,6 +128,14 @@ class Tool:
     def run(self, args: Any, ctx: ToolContext) -> ToolResult:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def batch_key(self, args: Any) -> Any:
+        """Calls with equal, non-None keys may be merged into one `run_batch` call (None: never)."""
+        return None
+
+    def run_batch(self, args_list: list[Any], ctx: ToolContext) -> list[ToolResult]:
+        """Several calls at once; tools whose model batches override this. Same results as one by one."""
+        return [self.run(args, ctx) for args in args_list]
+
 
 def format_validation_error(exc: ValidationError) -> str:
     """One line: 'argument `scenes.0.text`: String should have at least 1 character; ...'."""
@@ -164,4 +172,4 @@ def all_tools() -> dict[str, type[Tool]]:
 
 def load_builtin_tools() -> None:
     """Import the tool modules so their @register runs (cheap: they import torch lazily)."""
-    from tools import compose, image, scoring, speech  # noqa: F401
+    from tools import caption, compose, image, montage, scoring, speech, video  # noqa: F401

@@ -55,7 +55,10 @@ def load_text_to_image(spec: ModelSpec, manager) -> TextToImage:
     source = pretrained_source(spec, manager.models_dir)
     dtype = getattr(torch, spec.options.get("dtype", "float32"))
     pipe = AutoPipelineForText2Image.from_pretrained(source, torch_dtype=dtype, revision=_revision(spec))
-    pipe = pipe.to(manager.device)
+    if manager.cpu_offload and manager.device.startswith("cuda"):
+        pipe.enable_model_cpu_offload()  # each component visits the GPU only while it runs
+    else:
+        pipe = pipe.to(manager.device)
     pipe.set_progress_bar_config(disable=True)
     return TextToImage(pipe=pipe, spec=spec, device=manager.device)
 
@@ -96,14 +99,28 @@ class GenerateImage(Tool):
     outputs = {"image": "image"}
     model_role = "text_to_image"
 
+    def batch_key(self, args: GenerateImageInput) -> tuple | None:
+        # One diffusion call needs one size, one step count and one negative prompt.
+        return (args.width, args.height, args.steps, args.negative_prompt)
+
     def run(self, args: GenerateImageInput, ctx: ToolContext) -> ToolResult:
-        seed = args.seed if args.seed is not None else random.randint(0, MAX_SEED)
+        return self.run_batch([args], ctx)[0]
+
+    def run_batch(self, args_list: list[GenerateImageInput], ctx: ToolContext) -> list[ToolResult]:
+        """Every image in one diffusion call, each with its own seeded generator."""
+        first = args_list[0]
+        seeds = [a.seed if a.seed is not None else random.randint(0, MAX_SEED) for a in args_list]
         with ctx.models.use(self.model_role) as model:
-            steps = args.steps or model.spec.options.get("steps", 4)
-            negative = [args.negative_prompt] if args.negative_prompt else None
-            image = model.generate([args.prompt], [seed], steps=steps, width=args.width, height=args.height,
-                                   negative=negative, cancelled=ctx.cancelled)[0]
+            steps = first.steps or model.spec.options.get("steps", 4)
+            negative = [a.negative_prompt for a in args_list] if first.negative_prompt else None
+            images = model.generate([a.prompt for a in args_list], seeds, steps=steps, width=first.width,
+                                    height=first.height, negative=negative, cancelled=ctx.cancelled)
+        return [self._result(args, image, seed, steps, model.spec)
+                for args, image, seed in zip(args_list, images, seeds, strict=True)]
+
+    @staticmethod
+    def _result(args: GenerateImageInput, image, seed: int, steps: int, spec: ModelSpec) -> ToolResult:
         params = {"steps": steps, "seed": seed, "guidance_scale": 0.0}
         artifact = Artifact(name="image", kind="image", mime="image/png", data=encode_png(image),
                             intent=args.prompt, width=image.width, height=image.height, params=params)
-        return ToolResult(artifacts=[artifact], model_id=model.spec.model_id, model_revision=_revision(model.spec))
+        return ToolResult(artifacts=[artifact], model_id=spec.model_id, model_revision=_revision(spec))

@@ -41,6 +41,8 @@ def package_dir(package: str) -> Path | None:
 
 
 _IMAGE = "tools.image:load_text_to_image"
+_VIDEO = "tools.video:load_text_to_video"
+_CAPTION = "tools.caption:load_captioner"
 _CLIP = "tools.scoring:load_clip"
 _TTS = "tools.speech:load_tts"
 _STT = "tools.speech:load_stt"
@@ -64,6 +66,8 @@ _TABLE: dict[str, dict[str, ModelSpec]] = {
     "offline": {
         "text_to_image": ModelSpec("text_to_image", "storyloom/tiny-sd", "tiny", _IMAGE, options={"steps": 2}),
         "clip": ModelSpec("clip", "storyloom/tiny-clip", "tiny", _CLIP),
+        "text_to_video": ModelSpec("text_to_video", "storyloom/tiny-ltx-video", "tiny", _VIDEO, options={"steps": 2}),
+        "captioner": ModelSpec("captioner", "storyloom/tiny-blip", "tiny", _CAPTION),
         **_SHARED_OFFLINE,
     },
     "cpu": {
@@ -71,6 +75,10 @@ _TABLE: dict[str, dict[str, ModelSpec]] = {
             "text_to_image", "stabilityai/sd-turbo", "hub", _IMAGE, options={"steps": 2, "dtype": "float32"}
         ),
         "clip": ModelSpec("clip", "openai/clip-vit-base-patch32", "hub", _CLIP),
+        "text_to_video": ModelSpec(
+            "text_to_video", "Lightricks/LTX-Video", "hub", _VIDEO, options={"steps": 8, "dtype": "float32"}
+        ),
+        "captioner": ModelSpec("captioner", "Salesforce/blip-image-captioning-base", "hub", _CAPTION),
         **_SHARED_OFFLINE,
         "stt": ModelSpec("stt", "Systran/faster-whisper-base.en", "hub", _STT, options={"size": "base.en"}),
     },
@@ -79,6 +87,10 @@ _TABLE: dict[str, dict[str, ModelSpec]] = {
             "text_to_image", "stabilityai/sdxl-turbo", "hub", _IMAGE, options={"steps": 4, "dtype": "float16"}
         ),
         "clip": ModelSpec("clip", "openai/clip-vit-large-patch14", "hub", _CLIP),
+        "text_to_video": ModelSpec(
+            "text_to_video", "Lightricks/LTX-Video", "hub", _VIDEO, options={"steps": 30, "dtype": "bfloat16"}
+        ),
+        "captioner": ModelSpec("captioner", "Salesforce/blip-image-captioning-large", "hub", _CAPTION),
         **_SHARED_OFFLINE,
         "stt": ModelSpec(
             "stt", "mobiuslabsgmbh/faster-whisper-large-v3-turbo", "hub", _STT, options={"size": "large-v3-turbo"}

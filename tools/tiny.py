@@ -140,7 +140,20 @@ def build_clip(out: Path) -> None:
     processor.save_pretrained(str(out))
 
 
-BUILDERS: dict[str, Callable[[Path], None]] = {"tiny-sd": build_sd, "tiny-clip": build_clip}
+# Tiny model name -> "module:function" that builds it into a folder (each tool module owns its builder).
+BUILDERS: dict[str, str] = {
+    "tiny-sd": "tools.tiny:build_sd",
+    "tiny-clip": "tools.tiny:build_clip",
+    "tiny-ltx-video": "tools.video:build_tiny_video",
+    "tiny-blip": "tools.caption:build_tiny_captioner",
+}
+
+
+def builder(name: str) -> Callable[[Path], None]:
+    import importlib
+
+    module, func = BUILDERS[name].split(":")
+    return getattr(importlib.import_module(module), func)
 
 
 def pretrained_source(spec, models_dir: Path) -> str:
@@ -151,7 +164,7 @@ def pretrained_source(spec, models_dir: Path) -> str:
     from tools.profiles import local_path
 
     path = local_path(spec, models_dir)
-    return str(ensure_built(path, BUILDERS[path.name]))
+    return str(ensure_built(path, builder(path.name)))
 
 
 if __name__ == "__main__":  # maintainers: re-train the shipped tokenizer

@@ -40,9 +40,13 @@ def test_outputs_and_manifest(story):
     _, out, result, manifest = story
     assert {"storybook.html", "story.mp4", "story.vtt", "manifest.json"} <= {p.name for p in out.iterdir()}
     assert manifest["status"] == "succeeded" and manifest["profile"] == "offline" and manifest["title"]
-    roles = [a["role"] for a in manifest["assets"]]
-    assert roles == ["image-1.image", "speech-1.audio", "image-2.image", "speech-2.audio", "video.video",
-                     "video.subtitles"]
+    roles = [a["role"] for a in manifest["assets"] if a["kind"] != "document"]
+    assert sorted(roles) == ["image-1.image", "image-2.image", "speech-1.audio", "speech-2.audio", "video.subtitles",
+                             "video.video"]
+    answers = [a for a in manifest["assets"] if a["kind"] == "document"]
+    # Every LLM answer is kept as a JSON asset (at least the title and cast).
+    assert answers and all(a["mime"] == "application/json" and a["model"] and a["role"].startswith("llm-")
+                           for a in answers)
     for asset in manifest["assets"]:
         assert hashlib.sha256((out / asset["path"]).read_bytes()).hexdigest() == asset["sha256"]
         assert {"id", "kind", "role", "path", "sha256", "mime", "intent", "model", "seed", "scores"} <= set(asset)

@@ -1,10 +1,17 @@
 """Real speech: hibari speaks, whisper tiny.en hears the same words back."""
+import io
 import itertools
 
 import jiwer
+import numpy as np
+import pytest
+import soundfile as sf
+import webvtt
 
 from tests.helpers import Assets
-from tools.base import get_tool
+from tools.base import ToolError, get_tool
+from tools.media import encode_wav
+from tools.vtt import vtt_timestamp
 
 SENTENCES = "The lighthouse keeper climbed the stairs. A gray seal waited on the rocks. The lamp shone all night."
 
@@ -40,3 +47,98 @@ def test_same_seed_same_audio(tmp_path, models):
     first = speak.run(speak.parse({"text": "Hello there.", "seed": 9}), ctx).artifacts[0].data
     again = speak.run(speak.parse({"text": "Hello there.", "seed": 9}), ctx).artifacts[0].data
     assert first == again
+
+
+# --- speak into a time slot ---------------------------------------------------------------------------------
+
+SLOT_TEXT = "The lighthouse keeper climbed the stairs. A gray seal waited on the rocks."
+
+
+def _speak(ctx, **args):
+    speak = get_tool("speak")
+    return speak.run(speak.parse({"text": SLOT_TEXT, **args}), ctx)
+
+
+def _wav_seconds(result) -> float:
+    audio, rate = sf.read(io.BytesIO(result.artifacts[0].data))
+    return len(audio) / rate
+
+
+def test_a_generous_slot_keeps_the_natural_speed(tmp_path, models):
+    ctx = Assets(tmp_path).context(models)
+    natural = _speak(ctx)
+    fitted = _speak(ctx, max_seconds=natural.values["duration"] + 2.0)
+    assert fitted.artifacts[0].params["speed"] == 1.0 and fitted.artifacts[0].params["trimmed_silence"] == 0.0
+    assert fitted.artifacts[0].data == natural.artifacts[0].data
+
+
+def test_a_slot_ten_percent_short_is_met_by_speaking_faster(tmp_path, models):
+    assets = Assets(tmp_path)
+    ctx = assets.context(models)
+    natural = _speak(ctx).values["duration"]
+    slot = round(0.9 * natural, 2)
+    fitted = _speak(ctx, max_seconds=slot)
+    params = fitted.artifacts[0].params
+    assert 1.0 < params["speed"] <= 1.15 and params["max_seconds"] == slot and params["requested_speed"] == 1.0
+    assert fitted.values["duration"] <= slot and _wav_seconds(fitted) <= slot
+    assert params["segments"][-1]["end"] <= slot
+    # Only silence was cut, never speech: whisper still hears every word.
+    transcribe = get_tool("transcribe")
+    heard = transcribe.run(transcribe.parse({"audio": assets.keep(fitted)["audio"]}), ctx).values["text"]
+    assert jiwer.wer(normalise(SLOT_TEXT), normalise(heard)) == 0.0
+
+
+def test_a_slot_forty_percent_short_is_refused_with_the_overrun(tmp_path, models):
+    ctx = Assets(tmp_path).context(models)
+    natural = _speak(ctx).values["duration"]
+    with pytest.raises(ToolError, match=r"needs \d+\.\d+ s at 1\.15x speed but the slot is \d+\.\d+ s "
+                                        r"\(over by \d+\.\d+ s\); shorten the text or widen the slot"):
+        _speak(ctx, max_seconds=round(0.6 * natural, 2))
+
+
+# --- transcribe with visual context -------------------------------------------------------------------------
+
+NAMES = "Captain Oyelaran met Zuzanna at the harbour."
+NAMES_CONTEXT = "Captain Oyelaran and Zuzanna on the quay"
+
+
+def test_context_makes_names_heard_right(tmp_path, models):
+    assets = Assets(tmp_path)
+    ctx = assets.context(models)
+    speak, transcribe = get_tool("speak"), get_tool("transcribe")
+    audio = assets.keep(speak.run(speak.parse({"text": NAMES}), ctx))["audio"]
+    plain = transcribe.run(transcribe.parse({"audio": audio}), ctx).values
+    hinted = transcribe.run(transcribe.parse({"audio": audio, "context": NAMES_CONTEXT}), ctx).values
+    # Observed with whisper tiny.en (int8, CPU): "Captain Euler and Met Susanna at the harbor." without context.
+    assert not {"Oyelaran", "Zuzanna"} <= set(plain["text"].replace(".", "").split())
+    assert "Oyelaran" in hinted["text"] and "Zuzanna" in hinted["text"]
+    spoken = [w["word"].strip(".,") for w in hinted["words"]]
+    assert "Oyelaran" in spoken and "Zuzanna" in spoken
+    for word in hinted["words"]:
+        assert 0.0 <= word["start"] <= word["end"] and 0.0 <= word["probability"] <= 1.0
+
+
+def test_captions_follow_the_segments(tmp_path, models):
+    assets = Assets(tmp_path)
+    ctx = assets.context(models)
+    speak, transcribe = get_tool("speak"), get_tool("transcribe")
+    audio = assets.keep(speak.run(speak.parse({"text": SENTENCES}), ctx))["audio"]
+    result = transcribe.run(transcribe.parse({"audio": audio}), ctx)
+    (captions,) = result.artifacts
+    assert (captions.name, captions.kind, captions.mime) == ("subtitles", "subtitles", "text/vtt")
+    cues = webvtt.from_buffer(io.StringIO(captions.data.decode("utf-8"))).captions
+    segments = result.values["segments"]
+    assert len(cues) == len(segments) >= 1  # short sentences: one cue per segment
+    for cue, segment in zip(cues, segments, strict=True):
+        assert cue.text.replace("\n", " ") == segment["text"]
+        assert (cue.start, cue.end) == (vtt_timestamp(segment["start"]), vtt_timestamp(segment["end"]))
+
+
+def test_no_speech_gives_empty_captions(tmp_path, models):
+    assets = Assets(tmp_path)
+    tone = 0.2 * np.sin(2 * np.pi * 440 * np.arange(24000) / 24000)
+    audio = assets.add(encode_wav(tone, 24000), "audio", "audio/wav", duration=1.0)
+    transcribe = get_tool("transcribe")
+    result = transcribe.run(transcribe.parse({"audio": audio}), assets.context(models))
+    assert result.values["text"] == "" and result.values["words"] == []
+    assert result.artifacts[0].data == b"WEBVTT\n"

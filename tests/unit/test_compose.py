@@ -13,8 +13,9 @@ import webvtt
 from PIL import Image
 
 from tools.base import AssetView, ToolContext, ToolError
-from tools.compose import ComposeStory, format_vtt, sentence_cues, split_cue, vtt_timestamp
+from tools.compose import ComposeStory
 from tools.media import encode_wav
+from tools.vtt import format_vtt, sentence_cues, split_cue, vtt_timestamp
 
 RATE = 24000
 RED, BLUE = (220, 30, 30), (30, 40, 210)

@@ -36,6 +36,7 @@ def test_unknown_profile_is_rejected(monkeypatch):
 
 
 def test_every_field_is_documented():
-    for model in (Settings, Settings.model_fields["llm"].annotation, Settings.model_fields["story"].annotation):
+    groups = [Settings.model_fields[g].annotation for g in ("llm", "story", "executor")]
+    for model in (Settings, *groups):
         for name, field in model.model_fields.items():
             assert field.description, f"{model.__name__}.{name} has no description"

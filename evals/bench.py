@@ -1,0 +1,108 @@
+"""Executor benchmark: `python -m evals.bench [--json] [--scenes N]`.
+
+Measures, in one process on the offline profile, with a throw-away data dir:
+  (a) overhead_pct: a story's wall time against the raw work inside it (time inside model calls plus
+      the media encoding of model-less tools), as 100 * (wall - raw) / raw;
+  (b) batch_speedup: 4 scene images one by one / the same 4 in one batched call;
+  (c) cache_speedup: that story cold / the identical story again (served by the caches);
+  (d) warm_loads: model loads during those runs after a warm-up story (models stay resident).
+Targets: overhead <= 10 %, batch >= 1.5x, cache >= 20x, warm loads 0. This is a benchmark, not a
+test: it prints figures, measured in one run so the ratios share the machine's state.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+PROMPT = "a bedtime story about a lighthouse keeper and a seal"
+TARGETS = {"overhead_pct": "<= 10", "batch_speedup": ">= 1.5", "cache_speedup": ">= 20", "warm_loads": "== 0"}
+
+
+def _story(rt, seed: int, scenes: int) -> tuple[float, dict]:
+    from agent.service import StoryRequest, create_story_run, execute_run
+
+    run_id = create_story_run(rt, StoryRequest(prompt=PROMPT, scenes=scenes, seed=seed))
+    started = time.perf_counter()
+    summary = execute_run(rt, run_id)
+    wall = time.perf_counter() - started
+    if summary["status"] != "succeeded":
+        raise SystemExit(f"bench story failed: {summary['error']}")
+    return wall, summary
+
+
+def _raw_seconds(rt, busy_before: dict, summary: dict) -> float:
+    """Time inside model calls, plus the steps of tools that use no model (encoding is work too)."""
+    from tools.base import get_tool
+
+    model_time = sum(rt.models.busy_seconds.values()) - sum(busy_before.values())
+    encoding = sum(s["duration_s"] or 0 for s in summary["steps"] if not get_tool(s["tool"]).model_role)
+    return model_time + encoding
+
+
+def _batch_speedup(rt, size: int) -> tuple[float, float]:
+    model = rt.models.get("text_to_image")
+    prompts, seeds = ["a red fox", "a gray seal", "a lighthouse", "a boat"], [11, 12, 13, 14]
+    model.generate(prompts[:1], seeds[:1], steps=2, width=size, height=size)  # warm kernels
+    started = time.perf_counter()
+    for prompt, seed in zip(prompts, seeds, strict=True):
+        model.generate([prompt], [seed], steps=2, width=size, height=size)
+    one_by_one = time.perf_counter() - started
+    started = time.perf_counter()
+    model.generate(prompts, seeds, steps=2, width=size, height=size)
+    return one_by_one, time.perf_counter() - started
+
+
+def measure(scenes: int = 4) -> dict:
+    from agent.runtime import Runtime
+    from agent.settings import Settings
+
+    base = Settings()
+    with tempfile.TemporaryDirectory(prefix="storyloom-bench-") as tmp:
+        os.environ["STORYLOOM_DATA_DIR"] = tmp
+        settings = base.model_copy(update={"data_dir": Path(tmp), "models_dir": base.models_path,
+                                           "database_url": None})
+        rt = Runtime.open(settings, profile="offline")
+        _story(rt, seed=1, scenes=scenes)  # warm-up: every model loaded once
+        loads_before, busy_before = sum(rt.models.loads.values()), dict(rt.models.busy_seconds)
+        cold, summary = _story(rt, seed=2, scenes=scenes)
+        raw = _raw_seconds(rt, busy_before, summary)
+        cached, _ = _story(rt, seed=2, scenes=scenes)
+        warm_loads = sum(rt.models.loads.values()) - loads_before
+        one_by_one, batched = _batch_speedup(rt, settings.story.image_size)
+    return {
+        "profile": "offline", "scenes": scenes, "story_wall_s": round(cold, 2), "raw_model_s": round(raw, 2),
+        "overhead_pct": round(100 * (cold - raw) / raw, 1), "batch_one_by_one_s": round(one_by_one, 3),
+        "batch_batched_s": round(batched, 3), "batch_speedup": round(one_by_one / batched, 2),
+        "cached_rerun_s": round(cached, 2), "cache_speedup": round(cold / cached, 1), "warm_loads": warm_loads,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evals.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--scenes", type=int, default=4, choices=range(1, 25), metavar="N")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+    result = measure(args.scenes)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"executor benchmark ({result['profile']} profile, {result['scenes']}-scene story)")
+    for column in ("metric", "value", "target"):
+        table.add_column(column)
+    for key, value in result.items():
+        table.add_row(key, str(value), TARGETS.get(key, ""))
+    Console().print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,167 @@
+"""MP4 writing (H.264 + AAC) and video clip reading shared by the compose tools; no model code here."""
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Callable, Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from tools.base import ToolError
+
+
+def check_cancelled(cancelled: Callable[[], bool]) -> None:
+    if cancelled():
+        raise ToolError("cancelled")
+
+
+def even_pixels(value: int) -> int:
+    """Validator body for video sides: H.264 with yuv420p needs an even number of pixels."""
+    if value % 2:
+        raise ValueError(f"must be an even number of pixels (H.264 with yuv420p needs it), got {value}")
+    return value
+
+
+def frame_counts(durations: list[float], fps: int) -> list[int]:
+    """Frames per part, rounded on the running total so the parts add up to round(total * fps)."""
+    counts, written, end = [], 0, 0.0
+    for duration in durations:
+        end += duration
+        counts.append(round(end * fps) - written)
+        written += counts[-1]
+    if written == 0:
+        counts[-1] = 1  # a very short video still gets one picture
+    return counts
+
+
+class Mp4Writer:
+    """Frames and samples in, in playing order: H.264 yuv420p at a constant fps and mono AAC."""
+
+    def __init__(self, container, width: int, height: int, fps: int, rate: int):
+        self.container, self.fps, self.rate = container, fps, rate
+        self.video = container.add_stream("libx264", rate=fps)
+        self.video.width, self.video.height, self.video.pix_fmt = width, height, "yuv420p"
+        self.video.time_base = Fraction(1, fps)
+        self.video.options = {"preset": "veryfast", "crf": "23"}
+        self.audio = container.add_stream("aac", rate=rate)
+        self.audio.codec_context.layout = "mono"
+        self.audio.time_base = Fraction(1, rate)
+        self.frames = self.samples = 0
+
+    def add_frames(self, rgb: np.ndarray, count: int = 1) -> None:
+        """`count` frames showing the height x width x 3 uint8 picture `rgb`."""
+        import av
+
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        frame.time_base = Fraction(1, self.fps)
+        for _ in range(count):
+            frame.pts = self.frames
+            self.container.mux(self.video.encode(frame))
+            self.frames += 1
+
+    def add_audio(self, samples: np.ndarray) -> None:
+        """Mono float samples in [-1, 1], appended after the ones already written."""
+        import av
+
+        if len(samples) == 0:
+            return
+        planar = np.ascontiguousarray(np.asarray(samples, dtype=np.float32).reshape(1, -1))
+        frame = av.AudioFrame.from_ndarray(planar, format="fltp", layout="mono")
+        frame.sample_rate = self.rate
+        frame.time_base = Fraction(1, self.rate)
+        frame.pts = self.samples
+        self.container.mux(self.audio.encode(frame))
+        self.samples += len(samples)
+
+    def flush(self) -> None:
+        for stream in (self.video, self.audio):
+            self.container.mux(stream.encode(None))
+
+
+def encode_mp4(width: int, height: int, fps: int, rate: int, write: Callable[[Mp4Writer], None]) -> bytes:
+    """The MP4 bytes of whatever `write` adds to a fresh Mp4Writer (encoded through a temp file)."""
+    import av
+
+    with tempfile.TemporaryDirectory(prefix="storyloom-mp4-") as tmp:
+        path = Path(tmp) / "out.mp4"
+        with av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"}) as container:
+            writer = Mp4Writer(container, width, height, fps, rate)
+            write(writer)
+            writer.flush()
+        return path.read_bytes()
+
+
+def measure_duration(data: bytes, fallback: float) -> float:
+    """The container's own duration in seconds, read back from the encoded bytes."""
+    import av
+
+    with av.open(io.BytesIO(data)) as container:
+        if container.duration is None:
+            return fallback
+        return container.duration / av.time_base
+
+
+def fit_image(image, width: int, height: int) -> np.ndarray:
+    """A PIL image scaled to fit inside width x height, aspect kept, centred on black (letterbox)."""
+    from PIL import Image
+
+    if image.size == (width, height):
+        return np.asarray(image.convert("RGB"), dtype=np.uint8)
+    scale = min(width / image.width, height / image.height)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    canvas = Image.new("RGB", (width, height))
+    offset = ((width - size[0]) // 2, (height - size[1]) // 2)
+    canvas.paste(image.convert("RGB").resize(size, Image.Resampling.LANCZOS), offset)
+    return np.asarray(canvas, dtype=np.uint8)
+
+
+def video_duration(path: Path, label: str) -> float:
+    """Seconds of the first video stream (ToolError naming `label` when unreadable)."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise ToolError(f"{label} has no video stream")
+            stream = container.streams.video[0]
+            if stream.duration is not None and stream.time_base:
+                return float(stream.duration * stream.time_base)
+            if container.duration is not None:
+                return container.duration / av.time_base
+            return sum(1 for _ in container.decode(stream)) / float(stream.average_rate or 24)
+    except av.FFmpegError as exc:
+        raise ToolError(f"{label}: cannot read video: {exc}") from None
+
+
+def clip_frames(path: Path, label: str, fps: int, width: int, height: int, count: int) -> Iterator[np.ndarray]:
+    """`count` letterboxed frames at `fps` from the clip: each output instant shows the source frame
+    on screen then (constant-rate resampling); past the clip's end its last frame is held."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            timed = _timed_frames(container.decode(stream), stream)
+            shown, upcoming = None, next(timed, None)
+            if upcoming is None:
+                raise ToolError(f"{label}: the clip has no decodable frames")
+            for index in range(count):
+                now = index / fps + 1e-6
+                while upcoming is not None and upcoming[0] <= now:
+                    shown = fit_image(upcoming[1].to_image(), width, height)
+                    upcoming = next(timed, None)
+                yield shown
+    except av.FFmpegError as exc:
+        raise ToolError(f"{label}: cannot decode video: {exc}") from None
+
+
+def _timed_frames(frames, stream) -> Iterator[tuple[float, object]]:
+    """(seconds since the first frame, frame) for each decoded frame."""
+    rate = float(stream.average_rate or 24)
+    first = None
+    for index, frame in enumerate(frames):
+        t = float(frame.time) if frame.time is not None else index / rate
+        first = t if first is None else first
+        yield t - first, frame
