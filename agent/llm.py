@@ -14,7 +14,11 @@ from tools.models import ModelManager
 
 
 class LLMError(Exception):
-    """The LLM could not answer (unreachable, refused, timed out, or not valid JSON)."""
+    """The LLM's answer is unusable (cut short, not valid JSON)."""
+
+
+class LLMUnavailable(LLMError):
+    """The LLM could not be asked (unreachable, refused, timed out, model would not load): transient."""
 
 
 class LLM(Protocol):
@@ -35,7 +39,9 @@ class EmbeddedLLM:
         try:
             with self.models.use("llm") as llm:
                 return llm.generate_json(messages, schema, max_new_tokens=max_tokens, seed=seed)
-        except (ValueError, ToolError) as exc:  # a cut-short answer, or the model would not load
+        except ToolError as exc:  # the model would not load
+            raise LLMUnavailable(str(exc)) from None
+        except ValueError as exc:  # a cut-short answer
             raise LLMError(str(exc)) from None
 
 
@@ -60,7 +66,7 @@ class ServerLLM:
             )
             return json.loads(reply.choices[0].message.content or "")
         except openai.OpenAIError as exc:
-            raise LLMError(f"LLM server {self.client.base_url}: {type(exc).__name__}: {exc}") from None
+            raise LLMUnavailable(f"LLM server {self.client.base_url}: {type(exc).__name__}: {exc}") from None
         except (json.JSONDecodeError, IndexError) as exc:
             raise LLMError(f"LLM server {self.client.base_url} did not return JSON: {exc}") from None
 

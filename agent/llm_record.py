@@ -1,4 +1,5 @@
-"""Every LLM answer is kept as a JSON asset of its run, with lineage, and reused for an identical call.
+"""Every LLM answer (or failure) is kept as a JSON asset of its run, with lineage, and reused for an
+identical call.
 
 The same engine, messages, schema, seed and token budget give the stored answer instead of a new
 generation (like the tool-call cache), which makes re-running a story cheap and its text stable.
@@ -9,7 +10,7 @@ import json
 from typing import Any
 
 from agent.cache import digest, reuse
-from agent.llm import LLM
+from agent.llm import LLM, LLMError, LLMUnavailable
 from memory import repo
 from memory.db import Database
 from memory.store import AssetStore
@@ -28,18 +29,28 @@ class RecordedLLM:
         self.calls += 1
         role = f"llm-{self.calls}"
         key = digest({"llm": self.name, "messages": messages, "schema": schema, "seed": seed, "max": max_tokens})
-        if self.use_cache:
-            hit = reuse(self.db, key, run_id=self.run_id, step_row=None, step_key=role)
-            if hit:
-                asset_id = next(iter(hit[0].values()))
-                with self.db.session() as s:
-                    return json.loads(self.store.path(repo.get_asset(s, asset_id).sha256).read_bytes())
-        answer = self.llm.json(messages, schema, seed=seed, max_tokens=max_tokens)
-        self._store(answer, key, role, messages, seed)
-        return answer
+        record = self._cached(key, role) if self.use_cache else None
+        if record is None:
+            try:
+                record = {"answer": self.llm.json(messages, schema, seed=seed, max_tokens=max_tokens)}
+            except LLMUnavailable:
+                raise  # transient: asking again later may work, so it is not remembered
+            except LLMError as exc:  # a seeded bad answer repeats too: keep it, so a re-run doesn't pay again
+                record = {"error": str(exc)}
+            self._store(record, key, role, messages, seed)
+        if "error" in record:
+            raise LLMError(record["error"])
+        return record["answer"]
 
-    def _store(self, answer: Any, key: str, role: str, messages: list[dict[str, str]], seed: int) -> None:
-        data = json.dumps(answer, ensure_ascii=False, indent=1).encode()
+    def _cached(self, key: str, role: str) -> dict | None:
+        hit = reuse(self.db, key, run_id=self.run_id, step_row=None, step_key=role)
+        if not hit:
+            return None
+        with self.db.session() as s:
+            return json.loads(self.store.path(repo.get_asset(s, next(iter(hit[0].values()))).sha256).read_bytes())
+
+    def _store(self, record: dict, key: str, role: str, messages: list[dict[str, str]], seed: int) -> None:
+        data = json.dumps(record, ensure_ascii=False, indent=1).encode()
         sha, _ = self.store.put(data)
         with self.db.session() as s:
             repo.create_asset(s, run_id=self.run_id, tool="llm", name="answer", role=role, kind="document",

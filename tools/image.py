@@ -54,7 +54,7 @@ def load_text_to_image(spec: ModelSpec, manager) -> TextToImage:
     diffusers_logging.disable_progress_bar()  # callers show their own progress
     source = pretrained_source(spec, manager.models_dir)
     dtype = getattr(torch, spec.options.get("dtype", "float32"))
-    pipe = AutoPipelineForText2Image.from_pretrained(source, torch_dtype=dtype, revision=_revision(spec))
+    pipe = AutoPipelineForText2Image.from_pretrained(source, dtype=dtype, revision=_revision(spec))
     if manager.cpu_offload and manager.device.startswith("cuda"):
         pipe.enable_model_cpu_offload()  # each component visits the GPU only while it runs
     else:
