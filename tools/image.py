@@ -1,14 +1,15 @@
 """Text-to-image with diffusers: the `generate_image` tool and its model loader."""
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
-from tools.base import Artifact, Tool, ToolContext, ToolError, ToolInput, ToolResult, register
-from tools.media import encode_png
+from tools.base import Artifact, Tool, ToolContext, ToolError, ToolInput, ToolResult, asset_ref, register
+from tools.media import encode_png, open_image
 from tools.profiles import ModelSpec
 from tools.tiny import pretrained_source
 
@@ -22,24 +23,42 @@ class TextToImage:
     pipe: Any
     spec: ModelSpec
     device: str
+    _img2img: Any = None
+
+    def image_to_image(self) -> Any:
+        """The same weights as an image-to-image pipeline (no second load)."""
+        if self._img2img is None:
+            from diffusers import AutoPipelineForImage2Image
+
+            self._img2img = AutoPipelineForImage2Image.from_pipe(self.pipe)
+            self._img2img.set_progress_bar_config(disable=True)
+        return self._img2img
 
     def generate(self, prompts: list[str], seeds: list[int], *, steps: int, width: int, height: int,
-                 negative: list[str] | None = None, cancelled=lambda: False) -> list[Any]:
+                 negative: list[str] | None = None, reference: Any = None, strength: float = 0.6,
+                 cancelled=lambda: False) -> list[Any]:
         """One batched diffusion call; each image has its own seeded generator, so a batch gives the
-        same pixels as the same prompts run one by one."""
+        same pictures as the same prompts run one by one. With a `reference` image the call starts
+        from it (image-to-image), keeping its composition, characters and palette."""
         import torch
 
         generators = [torch.Generator(device="cpu").manual_seed(s) for s in seeds]
+        if reference is not None:
+            return self._run(self.image_to_image(), cancelled, prompt=prompts, negative_prompt=negative,
+                             image=[reference.resize((width, height))] * len(prompts), strength=strength,
+                             num_inference_steps=max(steps, math.ceil(1 / strength)), guidance_scale=0.0,
+                             generator=generators)
+        return self._run(self.pipe, cancelled, prompt=prompts, negative_prompt=negative, num_inference_steps=steps,
+                         guidance_scale=0.0, generator=generators, width=width, height=height)
 
+    @staticmethod
+    def _run(pipe: Any, cancelled, **kwargs) -> list[Any]:
         def stop_if_cancelled(pipe, step, timestep, kwargs):
             if cancelled():
                 pipe._interrupt = True  # diffusers checks this flag between denoising steps
             return kwargs
 
-        out = self.pipe(
-            prompt=prompts, negative_prompt=negative, num_inference_steps=steps, guidance_scale=0.0,
-            generator=generators, width=width, height=height, callback_on_step_end=stop_if_cancelled,
-        )
+        out = pipe(**kwargs, callback_on_step_end=stop_if_cancelled)
         if cancelled():
             raise ToolError("cancelled")
         return list(out.images)
@@ -74,6 +93,10 @@ class GenerateImageInput(ToolInput):
     width: int = Field(default=512, ge=64, le=2048, description="Pixels; a multiple of 8.")
     height: int = Field(default=512, ge=64, le=2048, description="Pixels; a multiple of 8.")
     steps: int | None = Field(default=None, ge=1, le=100, description="Denoising steps; empty = profile default.")
+    reference: Annotated[str | None, asset_ref(
+        "image", "Start from this image (image-to-image) to keep a character or style; empty = from noise."
+    )] = None
+    strength: float = Field(default=0.6, ge=0.1, le=1.0, description="With a reference: how far to move from it.")
 
     @field_validator("prompt")
     @classmethod
@@ -92,7 +115,8 @@ class GenerateImageInput(ToolInput):
 
 @register
 class GenerateImage(Tool):
-    """Draw an image from a text prompt (text-to-image diffusion); returns a PNG asset."""
+    """Draw an image from a text prompt (text-to-image diffusion), optionally starting from a reference
+    image to keep a character or style consistent; returns a PNG asset."""
 
     name = "generate_image"
     input_model = GenerateImageInput
@@ -101,7 +125,7 @@ class GenerateImage(Tool):
 
     def batch_key(self, args: GenerateImageInput) -> tuple | None:
         # One diffusion call needs one size, one step count and one negative prompt.
-        return (args.width, args.height, args.steps, args.negative_prompt)
+        return (args.width, args.height, args.steps, args.negative_prompt, args.reference, args.strength)
 
     def run(self, args: GenerateImageInput, ctx: ToolContext) -> ToolResult:
         return self.run_batch([args], ctx)[0]
@@ -110,17 +134,20 @@ class GenerateImage(Tool):
         """Every image in one diffusion call, each with its own seeded generator."""
         first = args_list[0]
         seeds = [a.seed if a.seed is not None else random.randint(0, MAX_SEED) for a in args_list]
+        reference = open_image(ctx.asset(first.reference, "image").path) if first.reference else None
         with ctx.models.use(self.model_role) as model:
             steps = first.steps or model.spec.options.get("steps", 4)
             negative = [a.negative_prompt for a in args_list] if first.negative_prompt else None
             images = model.generate([a.prompt for a in args_list], seeds, steps=steps, width=first.width,
-                                    height=first.height, negative=negative, cancelled=ctx.cancelled)
+                                    height=first.height, negative=negative, reference=reference,
+                                    strength=first.strength, cancelled=ctx.cancelled)
         return [self._result(args, image, seed, steps, model.spec)
                 for args, image, seed in zip(args_list, images, seeds, strict=True)]
 
     @staticmethod
     def _result(args: GenerateImageInput, image, seed: int, steps: int, spec: ModelSpec) -> ToolResult:
-        params = {"steps": steps, "seed": seed, "guidance_scale": 0.0}
+        params = {"steps": steps, "seed": seed, "guidance_scale": 0.0, "reference": args.reference,
+                  "strength": args.strength if args.reference else None}
         artifact = Artifact(name="image", kind="image", mime="image/png", data=encode_png(image),
                             intent=args.prompt, width=image.width, height=image.height, params=params)
         return ToolResult(artifacts=[artifact], model_id=spec.model_id, model_revision=_revision(spec))

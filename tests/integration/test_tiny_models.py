@@ -1,11 +1,13 @@
 """Tiny random models are built from configs, load through from_pretrained, and are reproducible."""
 import hashlib
+import io
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from tests.helpers import Assets
-from tools.base import get_tool
+from tools.base import ToolError, get_tool
 from tools.tiny import build_tokenizer, ensure_built
 
 
@@ -72,3 +74,28 @@ def test_clip_score_matches_a_hand_computation(tmp_path, models):
     cosine = float(img @ txt / (np.linalg.norm(img) * np.linalg.norm(txt)))
     assert abs(values["cosine"] - cosine) < 1e-5
     assert abs(values["clip_score"] - 100 * max(cosine, 0)) < 1e-3
+
+
+def test_reference_image_steers_the_result(tmp_path, models):
+    """Image-to-image starts from the reference: another reference gives another picture, the same one
+    the same picture. (The tiny VAE is random, so it cannot keep colours; real ones do.)"""
+    from tools.media import encode_png
+
+    assets = Assets(tmp_path)
+    red, blue = (assets.add(encode_png(Image.new("RGB", (64, 64), c)), "image", "image/png")
+                 for c in ((230, 20, 20), (20, 20, 230)))
+    tool = get_tool("generate_image")
+    base = {"prompt": "a fox", "seed": 5, "width": 64, "height": 64}
+
+    def pixels(**extra):
+        result = tool.run(tool.parse({**base, **extra}), assets.context(models))
+        return result, np.asarray(Image.open(io.BytesIO(result.artifacts[0].data)), dtype=int)
+
+    from_red, red_pixels = pixels(reference=red, strength=0.5)
+    assert np.array_equal(red_pixels, pixels(reference=red, strength=0.5)[1])
+    assert np.abs(red_pixels - pixels(reference=blue, strength=0.5)[1]).mean() > 1
+    assert np.abs(red_pixels - pixels()[1]).mean() > 1
+    assert from_red.artifacts[0].params["reference"] == red and from_red.artifacts[0].params["strength"] == 0.5
+    audio = assets.add(b"RIFF0000WAVE", "audio", "audio/wav")
+    with pytest.raises(ToolError, match="is audio, expected image"):
+        tool.run(tool.parse({**base, "reference": audio}), assets.context(models))
