@@ -1,6 +1,5 @@
 """Hostile media: every tool that reads an input refuses a broken one with a clear ToolError, and the
 failed step writes nothing to the asset store."""
-import io
 import struct
 import zlib
 
@@ -31,11 +30,6 @@ def _wav() -> bytes:
     return encode_wav(0.1 * np.sin(np.linspace(0, 900, 24000)).astype(np.float32), 24000)
 
 
-BAD = {
-    "zero-byte": (b"", "cannot"),
-    "truncated": (None, "cannot"),  # filled per kind below
-    "mislabelled": (None, "cannot"),
-}
 GOOD = {"image": _png, "audio": _wav, "video": lambda: encode_test_video()}
 MIME = {"image": "image/png", "audio": "audio/wav", "video": "video/mp4"}
 CALLS = {  # tool -> (kind of the input, args builder from the input's asset id)
