@@ -1,29 +1,136 @@
-"""The critic: scores every scene image against its intent and stores the scores.
+"""The critic: score every candidate against its intent, gate it, pick the best, ask for revisions.
 
-CLIP score follows the torchmetrics convention, 100 * max(cosine(image, text), 0); the raw cosine
-is kept in the score's details. Gating and revision build on these stored numbers.
+Image gate (relative, because absolute CLIP numbers differ per model: real CLIP scores a noise image
+about 24): each image's CLIP cosine with its own prompt must beat its mean cosine with unrelated
+prompts (the run's other scene prompts, shuffled onto it, plus fixed decoys) by the profile's margin,
+and reach the profile's floor. Scores are reported in the torchmetrics convention, 100 * max(cos, 0);
+the gate works on raw cosines so negative ones still rank. Every score, verdict and reason is stored.
 """
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
 from agent.executor import Executor
+from agent.settings import Gate
 from memory import repo
-from tools.base import get_tool
+from tools.media import open_image
+from tools.scoring import clip_score_from_cosine
+
+DECOYS = (
+    "a bowl of soup on a kitchen table", "a busy city street at night with cars", "a spreadsheet on a laptop screen",
+    "a close-up of a printed circuit board", "an empty office with grey chairs",
+)
+# Tools whose results are judged and revised, with the output slot judged.
+REVISABLE = {"generate_image": "image", "speak": "audio"}
 
 
-def critique_run(executor: Executor, run_id: str) -> dict[str, dict[str, float]]:
-    """CLIP-score each image asset of the run against its intent; returns asset id -> metric -> value."""
-    with executor.db.session() as s:
-        images = [(a.id, a.intent) for a in repo.list_assets(s, run_id=run_id) if a.kind == "image"]
-    tool = get_tool("clip_score")
-    scores: dict[str, dict[str, float]] = {}
-    for asset_id, intent in images:
-        result = tool.run(tool.parse({"image": asset_id, "text": intent[:2000] or "an image"}), executor.ctx)
-        value = result.values["clip_score"]
+@dataclass
+class Verdict:
+    passed: bool
+    value: float  # what candidates are ranked by (points above the baseline)
+    reasons: list[str] = field(default_factory=list)
+
+
+def gate_image(cosine: float, baseline: float, gate: Gate) -> Verdict:
+    """Pass when the prompt beats unrelated prompts by the margin and the floor is reached."""
+    score, above = 100 * cosine, 100 * (cosine - baseline)
+    reasons = []
+    if above < gate.clip_margin:
+        reasons.append(f"CLIP {score:.1f} is {above:+.1f} points against unrelated prompts "
+                       f"(needs +{gate.clip_margin:.1f}): the picture does not show its prompt")
+    if score < gate.clip_floor:
+        reasons.append(f"CLIP {score:.1f} is under the floor {gate.clip_floor:.1f}")
+    return Verdict(passed=not reasons, value=round(above, 3), reasons=reasons)
+
+
+def score_images(executor: Executor, run_id: str, images: dict[str, str], prompts: list[str],
+                 gate: Gate) -> dict[str, Verdict]:
+    """Gate each image (asset id -> its prompt) against its prompt and the shuffled baseline."""
+    verdicts: dict[str, Verdict] = {}
+    if not images:
+        return verdicts
+    with executor.models.use("clip") as clip:
+        for asset_id, prompt in images.items():
+            image = clip.embed_images([open_image(executor.asset_view(asset_id).path)])[0]
+            unrelated = [p for p in prompts if p != prompt] + list(DECOYS)
+            cosines = clip.embed_texts([prompt, *unrelated]) @ image
+            verdict = gate_image(float(cosines[0]), float(cosines[1:].mean()), gate)
+            _store(executor, run_id, asset_id, clip.spec.model_id, prompt, cosines, verdict)
+            verdicts[asset_id] = verdict
+    return verdicts
+
+
+def gate_narration(wer: float, gate: Gate) -> Verdict:
+    reasons = [] if wer <= gate.max_wer else [
+        f"the narration comes back from speech recognition with word error rate {wer:.0%} (allowed {gate.max_wer:.0%})"]
+    return Verdict(passed=not reasons, value=round(-100 * wer, 3), reasons=reasons)
+
+
+def score_narration(executor: Executor, run_id: str, clips: dict[str, str], gate: Gate) -> dict[str, Verdict]:
+    """Transcribe each narration clip (asset id -> its script) and gate its word error rate."""
+    from tools.base import get_tool
+
+    tool, verdicts = get_tool("narration_wer"), {}
+    for asset_id, script in clips.items():
+        result = tool.run(tool.parse({"audio": asset_id, "text": script}), executor.ctx)
+        verdict = gate_narration(result.values["narration_wer"], gate)
         with executor.db.session() as s:
-            repo.add_score(s, asset_id=asset_id, run_id=run_id, metric="clip_score", value=value,
-                           model_id=result.model_id,
-                           details={"cosine": result.values["cosine"], "text": intent[:500],
-                                    "convention": "100 * max(cosine, 0)"})
-        scores[asset_id] = {"clip_score": value}
-        executor.emit({"type": "score", "asset": asset_id, "metric": "clip_score", "value": round(value, 3)})
-    return scores
+            repo.add_score(s, asset_id=asset_id, run_id=run_id, metric="narration_wer", model_id=result.model_id,
+                           value=result.values["narration_wer"], details={**result.values, **asdict(verdict)})
+        executor.emit({"type": "score", "asset": asset_id, "metric": "narration_wer",
+                       "value": round(result.values["narration_wer"], 3), "passed": verdict.passed})
+        verdicts[asset_id] = verdict
+    return verdicts
+
+
+def _store(executor: Executor, run_id: str, asset_id: str, model_id: str, prompt: str, cosines, verdict) -> None:
+    details = {"cosine": float(cosines[0]), "baseline_cosine": float(cosines[1:].mean()),
+               "baseline_prompts": len(cosines) - 1, "text": prompt[:500], "convention": "100 * max(cosine, 0)"}
+    with executor.db.session() as s:
+        repo.add_score(s, asset_id=asset_id, run_id=run_id, metric="clip_score", model_id=model_id,
+                       value=clip_score_from_cosine(float(cosines[0])), details=details)
+        repo.add_score(s, asset_id=asset_id, run_id=run_id, metric="clip_gate", model_id=model_id,
+                       value=verdict.value, details={**asdict(verdict), "baseline": "shuffled prompts + decoys"})
+    executor.emit({"type": "score", "asset": asset_id, "metric": "clip_score",
+                   "value": round(clip_score_from_cosine(float(cosines[0])), 2), "passed": verdict.passed})
+
+
+def critique(executor: Executor, run_id: str, state: dict[str, Any], gate: Gate) -> dict[str, Any]:
+    """Score unscored candidates, pick each revisable step's best, and say which still fail."""
+    plan = [s for s in state["plan"]["steps"] if s["tool"] in REVISABLE]
+    candidates = {k: list(v) for k, v in state.get("candidates", {}).items()}  # step -> asset ids, original first
+    verdicts = dict(state.get("verdicts", {}))  # asset id -> Verdict as dict
+    for step in plan:
+        candidates.setdefault(step["id"], [state["outputs"][step["id"]][REVISABLE[step["tool"]]]])
+    todo = {tool: {a: s["intent"] for s in plan if s["tool"] == tool for a in candidates[s["id"]] if a not in verdicts}
+            for tool in REVISABLE}
+    prompts = [s["intent"] for s in plan if s["tool"] == "generate_image"]
+    judged = {**score_images(executor, run_id, todo["generate_image"], prompts, gate),
+              **(score_narration(executor, run_id, todo["speak"], gate) if todo["speak"] else {})}
+    verdicts.update({a: asdict(v) for a, v in judged.items()})
+    winners = {step: max(ids, key=lambda a: verdicts[a]["value"]) for step, ids in candidates.items()}
+    failing = [step for step, a in winners.items() if not verdicts[a]["passed"]]
+    _record_selection(executor, run_id, candidates, winners, verdicts)
+    return {"candidates": candidates, "verdicts": verdicts, "winners": winners, "failing": failing}
+
+
+def _record_selection(executor: Executor, run_id: str, candidates, winners, verdicts) -> None:
+    """The original step row keeps the story of its revisions: candidates, verdicts, the winner."""
+    with executor.db.session() as s:
+        for step_id, ids in candidates.items():
+            row = repo.get_step(s, run_id, step_id)
+            repo.update_step(s, row.id, values={**(row.values or {}), "candidates": ids, "selected": winners[step_id],
+                                                "rounds": len(ids) - 1,
+                                                "verdicts": {a: verdicts[a] for a in ids}})
+
+
+def stale_steps(plan: list[dict], changed: set[str]) -> set[str]:
+    """Steps that consumed (directly or not) an output of a changed step: they must be rebuilt."""
+    from agent.plan import PlanStep, dependencies
+
+    stale: set[str] = set()
+    for step in plan:  # plans are ordered: every dependency comes first
+        if dependencies(PlanStep.model_validate(step)) & (changed | stale):
+            stale.add(step["id"])
+    return stale

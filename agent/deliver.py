@@ -19,12 +19,19 @@ _EXT = {"image/png": ".png", "audio/wav": ".wav", "video/mp4": ".mp4", "text/vtt
 def output_name(role: str, mime: str) -> str:
     """File name for an asset in the output folder: `image-1.png`, `speech-1.wav`, `story.mp4`,
     `llm-1.json` (the LLM's answers, kept with the rest)."""
-    step = role.split(".", 1)[0]
+    step = family(role)
     return ("story" if step == "video" else step) + _EXT.get(mime, ".bin")
 
 
-def deliver_run(rt: Runtime, run_id: str, *, status: str, error: str | None) -> dict:
-    """Write the deliverables; returns the manifest."""
+def family(role: str) -> str:
+    """The plan step an asset belongs to: `image-2~r1.image` (a revision candidate) -> `image-2`."""
+    return role.split(".", 1)[0].split("~", 1)[0]
+
+
+def deliver_run(rt: Runtime, run_id: str, *, status: str, error: str | None,
+                selected: set[str] | None = None) -> dict:
+    """Write the deliverables; returns the manifest. `selected` are the winning assets (None: all);
+    the other candidates are listed too and copied under `candidates/`."""
     with rt.db.session() as s:
         run = repo.get_run(s, run_id)
         out = Path(run.output_dir)
@@ -32,7 +39,9 @@ def deliver_run(rt: Runtime, run_id: str, *, status: str, error: str | None) -> 
         scores: dict[str, dict[str, float]] = {}
         for score in repo.list_scores(s, run_id=run_id):
             scores.setdefault(score.asset_id, {})[score.metric] = score.value
-        entries = [_copy_asset(rt, a, out, scores.get(a.id, {})) for a in repo.list_assets(s, run_id=run_id)]
+        rounds = {st.key: st.values["rounds"] for st in repo.list_steps(s, run_id) if "rounds" in (st.values or {})}
+        entries = [_copy_asset(rt, a, out, scores.get(a.id, {}), _chosen(a, selected), rounds)
+                   for a in repo.list_assets(s, run_id=run_id)]
         manifest = {"run_id": run_id, "status": status, "profile": run.profile, "title": run.title,
                     "request": run.request, "error": error,
                     "storyboard_source": run.info.get("storyboard", {}).get("source"), "assets": entries}
@@ -40,21 +49,34 @@ def deliver_run(rt: Runtime, run_id: str, *, status: str, error: str | None) -> 
         repo.update_run(s, run_id, status=status, error=error, finished_at=datetime.now(UTC))
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     if status == "succeeded" and board:
-        (out / "storybook.html").write_text(storybook_html(board, entries), encoding="utf-8")
+        chosen = [e for e in entries if e["selected"]]
+        (out / "storybook.html").write_text(storybook_html(board, chosen), encoding="utf-8")
     return manifest
 
 
-def _copy_asset(rt: Runtime, asset, out: Path, scores: dict[str, float]) -> dict:
-    name = output_name(asset.role or asset.id, asset.mime)
+def _chosen(asset, selected: set[str] | None) -> bool | None:
+    if asset.kind == "document":  # LLM answers are records, not candidates
+        return None
+    return selected is None or asset.id in selected
+
+
+def _copy_asset(rt: Runtime, asset, out: Path, scores: dict[str, float], chosen: bool | None,
+                rounds: dict[str, int]) -> dict:
+    role = asset.role or asset.id
+    name = output_name(role, asset.mime)
+    if chosen is False:
+        name = f"candidates/{role.split('.')[0]}-{asset.id[:8]}{_EXT.get(asset.mime, '.bin')}"
+        (out / "candidates").mkdir(exist_ok=True)
     shutil.copyfile(rt.store.path(asset.sha256), out / name)
     return {"id": asset.id, "kind": asset.kind, "role": asset.role, "path": name, "sha256": asset.sha256,
             "mime": asset.mime, "intent": asset.intent, "model": asset.model_id, "seed": asset.seed,
-            "duration": asset.duration, "width": asset.width, "height": asset.height, "scores": scores}
+            "parent": asset.parent_id, "duration": asset.duration, "width": asset.width, "height": asset.height,
+            "scores": scores, "selected": chosen, "rounds": rounds.get(family(role), 0)}
 
 
 def storybook_html(board: dict, entries: list[dict]) -> str:
     """A self-contained page: the title, then each scene's picture, narration and audio player."""
-    by_role = {e["role"]: e for e in entries}
+    by_role = {f"{family(e['role'])}.{e['role'].split('.')[-1]}": e for e in entries}
     scenes = []
     for i, scene in enumerate(board["scenes"], start=1):
         image, audio = by_role.get(f"image-{i}.image"), by_role.get(f"speech-{i}.audio")

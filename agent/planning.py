@@ -18,7 +18,7 @@ def plan_run(rt: Runtime, run_id: str, emit: Emit) -> Plan:
     if kind != "story":
         raise ToolError(f"run kind {kind!r} has no planner yet")
     emit({"type": "stage", "stage": "plan", "detail": f"storyboard by {rt.llm.name}"})
-    llm = RecordedLLM(rt.llm, rt.db, rt.store, run_id=run_id, use_cache=rt.settings.executor.cache)
+    llm = run_llm(rt, run_id)
     result = story.write_storyboard(
         llm, request, scenes, seed=seed, max_tokens=rt.settings.story.llm_max_new_tokens,
         progress=lambda text: emit({"type": "stage", "stage": "plan", "detail": text}),
@@ -29,6 +29,11 @@ def plan_run(rt: Runtime, run_id: str, emit: Emit) -> Plan:
         raise ToolError("; ".join(errors))
     _record(rt, run_id, plan, result)
     return plan
+
+
+def run_llm(rt: Runtime, run_id: str) -> RecordedLLM:
+    """The runtime's LLM for one run: its answers are recorded as the run's assets and cached."""
+    return RecordedLLM(rt.llm, rt.db, rt.store, run_id=run_id, use_cache=rt.settings.executor.cache)
 
 
 def _record(rt: Runtime, run_id: str, plan: Plan, result: story.StoryboardResult) -> None:

@@ -47,6 +47,38 @@ class ExecutorSettings(BaseModel):
     )
 
 
+class Gate(BaseModel):
+    """Pass marks for one profile. CLIP numbers differ per model (real CLIP scores a noise image about
+    24), so the image gate is relative: an image must beat the same model's score for unrelated and
+    shuffled prompts by `clip_margin`, and also reach `clip_floor` (both in CLIP-score points, 100 x cosine)."""
+
+    clip_margin: float = Field(default=2.0, description="Points above the per-run shuffled-prompt baseline.")
+    clip_floor: float = Field(default=20.0, description="Absolute minimum CLIP score (100 x cosine).")
+    max_wer: float = Field(
+        default=0.1, ge=0, le=1, description="Narration round trip (speech -> transcript) word error rate allowed."
+    )
+
+
+class Gates(BaseModel):
+    """One gate per profile (`STORYLOOM_CRITIC__GATES__CPU__CLIP_MARGIN=3`)."""
+
+    offline: Gate = Field(
+        default_factory=lambda: Gate(clip_margin=0.0, clip_floor=-100.0, max_wer=0.2),
+        description="Tiny random CLIP has no notion of meaning: this gate only exercises the loop; whisper "
+        "tiny.en misspells invented names, hence the looser word error rate.",
+    )
+    cpu: Gate = Field(default_factory=Gate, description="CLIP ViT-B/32.")
+    gpu: Gate = Field(default_factory=lambda: Gate(clip_margin=3.0, clip_floor=22.0, max_wer=0.05),
+                      description="CLIP ViT-L/14, whisper large-v3-turbo.")
+
+
+class CriticSettings(BaseModel):
+    """The consistency critic: gates per profile and how many revision rounds a failing asset gets."""
+
+    max_rounds: int = Field(default=2, ge=0, le=5, description="Revision rounds for a failing asset (0 = score only).")
+    gates: Gates = Field(default_factory=Gates, description="Pass marks per profile.")
+
+
 class Settings(BaseSettings):
     """Storyloom's settings. Environment variables: STORYLOOM_<FIELD>, STORYLOOM_<GROUP>__<FIELD>."""
 
@@ -71,6 +103,7 @@ class Settings(BaseSettings):
         "the GPU only while it runs (slower; fits smaller GPUs).",
     )
     executor: ExecutorSettings = Field(default_factory=ExecutorSettings, description="STORYLOOM_EXECUTOR__*.")
+    critic: CriticSettings = Field(default_factory=CriticSettings, description="STORYLOOM_CRITIC__*.")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="The planner LLM (STORYLOOM_LLM__*).")
     story: StorySettings = Field(default_factory=StorySettings, description="Story rendering (STORYLOOM_STORY__*).")
 

@@ -53,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     tool_run.add_argument("--profile", choices=PROFILES)
     tool.add_parser("list", help="every tool with its description and input schema")
 
+    ev = sub.add_parser("eval", help="run an evaluation suite and write report.json + report.html")
+    ev.add_argument("suite", help="story, narration or planner (see evals/suites/)")
+    ev.add_argument("--profile", choices=PROFILES)
+    ev.add_argument("--limit", type=int, help="run only the first N cases")
+    ev.add_argument("--out", type=Path, help="report folder (default: <data dir>/evals/<suite>)")
+
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="migrate the database to the latest schema")
     return p
@@ -78,7 +84,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         ("story", None): commands.story, ("runs", "list"): commands.runs_list,
         ("runs", "show"): commands.runs_show, ("models", "list"): commands.models_list,
         ("models", "prepare"): commands.models_prepare, ("db", "upgrade"): commands.db_upgrade,
-        ("tool", "run"): commands.tool_run, ("tool", "list"): commands.tool_list,
+        ("tool", "run"): commands.tool_run, ("tool", "list"): commands.tool_list, ("eval", None): commands.evaluate,
     }[(args.command, getattr(args, "action", None))]
     return handler(args)
 

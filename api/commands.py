@@ -187,3 +187,23 @@ def tool_list(args: argparse.Namespace) -> int:
     print_json([{"name": name, "description": cls.description(), "outputs": cls.outputs,
                  "input_schema": cls.input_model.model_json_schema()} for name, cls in all_tools().items()])
     return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from evals import harness, report
+
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    try:
+        harness.load_suite(args.suite)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.out is not None:
+        check_writable_dir(args.out.expanduser())
+    rt = _runtime(args.profile)
+    with render.console.status(f"eval {args.suite}") as status:
+        results = harness.run_suite(rt, args.suite, args.limit, progress=lambda text: status.update(text))
+    out = (args.out or rt.settings.data_dir / "evals" / args.suite).expanduser()
+    json_path, html_path = report.write_reports(results, out)
+    render.eval_summary(report.summarise(results), results, json_path, html_path)
+    return 0

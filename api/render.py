@@ -68,19 +68,27 @@ class RunProgress:
 
 
 def story_summary(summary: dict[str, Any]) -> None:
-    """Per scene: narration, audio length and CLIP score; then where the files are."""
-    assets = {a["role"]: a for a in summary["assets"]}
+    """Per scene: narration, audio length, the winning picture's CLIP score and gate, revision rounds."""
+    winners = {a["role"].split("~")[0].split(".")[0] + "." + a["role"].split(".")[-1]: a
+               for a in summary["assets"] if a["selected"]}
+    rounds = {s["key"]: s["rounds"] for s in summary["steps"]}
     table = Table(title=summary.get("title") or "story", title_justify="left")
-    for column in ("scene", "narration", "audio s", "clip score"):
+    for column in ("scene", "narration", "audio s", "clip score", "vs unrelated", "rounds"):
         table.add_column(column)
     i = 1
-    while f"speech-{i}.audio" in assets or f"image-{i}.image" in assets:
-        speech, image = assets.get(f"speech-{i}.audio", {}), assets.get(f"image-{i}.image", {})
-        clip = image.get("scores", {}).get("clip_score")
-        table.add_row(str(i), _clip(speech.get("intent", ""), 60), _num(speech.get("duration")), _num(clip))
+    while f"speech-{i}.audio" in winners or f"image-{i}.image" in winners:
+        speech, image = winners.get(f"speech-{i}.audio", {}), winners.get(f"image-{i}.image", {})
+        scores = image.get("scores", {})
+        table.add_row(str(i), _clip(speech.get("intent", ""), 50), _num(speech.get("duration")),
+                      _num(scores.get("clip_score")), _signed(scores.get("clip_gate")),
+                      str(rounds.get(f"image-{i}", 0)))
         i += 1
     out.print(table)
     _status_lines(summary)
+
+
+def _signed(value: float | None) -> str:
+    return "" if value is None else f"{value:+.2f}"
 
 
 def _status_lines(summary: dict[str, Any]) -> None:
@@ -146,3 +154,16 @@ def _clip(text: str, n: int) -> str:
 
 def _num(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
+
+
+def eval_summary(summary: dict[str, Any], results: dict[str, Any], json_path, html_path) -> None:
+    table = Table(title=f"{results['suite']} suite, {results['profile']} profile: {summary['cases']} cases, "
+                        f"pass rate {summary['pass_rate']:.0%}", title_justify="left")
+    for column in ("metric", "n", "mean", "median", "range", "published reference"):
+        table.add_column(column)
+    for metric, stats in summary["metrics"].items():
+        table.add_row(metric, str(stats["n"]), str(stats["mean"]), str(stats["median"]),
+                      f"{stats['min']} - {stats['max']}", results["references"].get(metric, ""))
+    out.print(table)
+    out.print(f"rounds to pass: {summary['rounds_to_pass']}  seconds per stage: {summary['stage_seconds']}")
+    out.print(f"reports: {json_path} {html_path}")

@@ -121,6 +121,11 @@ def get_asset(s: Session, asset_id: str) -> Asset | None:
     return s.get(Asset, asset_id)
 
 
+def update_asset(s: Session, asset_id: str, **fields: Any) -> Asset:
+    """Set only the given columns (e.g. `parent_id` of a revision); KeyError when it does not exist."""
+    return _update(s, Asset, asset_id, fields)
+
+
 def list_assets(s: Session, *, run_id: str) -> list[Asset]:
     """In the order they were created."""
     query = select(Asset).where(Asset.run_id == run_id).order_by(Asset.created_at, Asset.id)

@@ -172,4 +172,4 @@ def all_tools() -> dict[str, type[Tool]]:
 
 def load_builtin_tools() -> None:
     """Import the tool modules so their @register runs (cheap: they import torch lazily)."""
-    from tools import caption, compose, image, montage, scoring, speech, video  # noqa: F401
+    from tools import caption, compose, consistency, image, montage, scoring, speech, video  # noqa: F401

@@ -40,7 +40,8 @@ def test_outputs_and_manifest(story):
     _, out, result, manifest = story
     assert {"storybook.html", "story.mp4", "story.vtt", "manifest.json"} <= {p.name for p in out.iterdir()}
     assert manifest["status"] == "succeeded" and manifest["profile"] == "offline" and manifest["title"]
-    roles = [a["role"] for a in manifest["assets"] if a["kind"] != "document"]
+    roles = [a["role"].split("~")[0].split(".")[0] + "." + a["role"].split(".")[-1]
+             for a in manifest["assets"] if a["selected"]]
     assert sorted(roles) == ["image-1.image", "image-2.image", "speech-1.audio", "speech-2.audio", "video.subtitles",
                              "video.video"]
     answers = [a for a in manifest["assets"] if a["kind"] == "document"]
@@ -50,7 +51,9 @@ def test_outputs_and_manifest(story):
     for asset in manifest["assets"]:
         assert hashlib.sha256((out / asset["path"]).read_bytes()).hexdigest() == asset["sha256"]
         assert {"id", "kind", "role", "path", "sha256", "mime", "intent", "model", "seed", "scores"} <= set(asset)
-    assert all("clip_score" in a["scores"] for a in manifest["assets"] if a["kind"] == "image")
+    assert all("clip_score" in a["scores"] and "clip_gate" in a["scores"]
+               for a in manifest["assets"] if a["kind"] == "image")
+    assert all(a["rounds"] <= 2 for a in manifest["assets"])  # STORYLOOM_CRITIC__MAX_ROUNDS defaults to 2
     html = (out / "storybook.html").read_text()
     assert "image-1.png" in html and "speech-2.wav" in html and "<audio" in html
     assert "story.mp4" in result.stdout and "scene" in result.stdout
@@ -58,7 +61,7 @@ def test_outputs_and_manifest(story):
 
 def test_video_is_h264_aac_and_as_long_as_the_narration(story):
     _, out, _, manifest = story
-    narration = sum(a["duration"] for a in manifest["assets"] if a["kind"] == "audio")
+    narration = sum(a["duration"] for a in manifest["assets"] if a["kind"] == "audio" and a["selected"])
     with av.open(str(out / "story.mp4")) as box:
         assert [(s.type, s.codec_context.name) for s in box.streams] == [("video", "h264"), ("audio", "aac")]
         assert abs(box.duration / 1e6 - narration) <= 0.25
@@ -67,7 +70,7 @@ def test_video_is_h264_aac_and_as_long_as_the_narration(story):
 def test_narration_is_real_speech(story, models):
     """Decode the MP4's audio track and hear it back with whisper tiny.en."""
     _, out, _, manifest = story
-    script = " ".join(a["intent"] for a in manifest["assets"] if a["kind"] == "audio")
+    script = " ".join(a["intent"] for a in manifest["assets"] if a["kind"] == "audio" and a["selected"])
     with av.open(str(out / "story.mp4")) as box:
         audio = np.concatenate([f.to_ndarray().mean(axis=0) for f in box.decode(audio=0)])
     rate = 24000

@@ -41,6 +41,9 @@ EXAMPLES = {
     "compose_video": lambda a: {"shots": [{"image": _image(a), "narration": _speech(a), "text": SENTENCE},
                                           {"image": _image(a), "seconds": 0.5, "motion": "pan_left"}],
                                 "width": 64, "height": 64, "fps": 8},
+    "caption_score": lambda a: {"image": _image(a), "text": "a red square"},
+    "identity_consistency": lambda a: {"images": [_image(a), _image(a)]},
+    "narration_wer": lambda a: {"text": SENTENCE, "audio": _speech(a)},
     "compose_story": lambda a: {"scenes": [{"image": _image(a), "audio": _speech(a), "text": SENTENCE}],
                                 "width": 64, "height": 64, "fps": 8},
 }

@@ -36,7 +36,17 @@ def test_unknown_profile_is_rejected(monkeypatch):
 
 
 def test_every_field_is_documented():
-    groups = [Settings.model_fields[g].annotation for g in ("llm", "story", "executor")]
+    from agent.settings import Gate, Gates
+
+    groups = [Settings.model_fields[g].annotation for g in ("llm", "story", "executor", "critic")] + [Gate, Gates]
     for model in (Settings, *groups):
         for name, field in model.model_fields.items():
             assert field.description, f"{model.__name__}.{name} has no description"
+
+
+def test_one_gate_can_be_changed_without_losing_the_others(monkeypatch):
+    monkeypatch.setenv("STORYLOOM_CRITIC__GATES__CPU__CLIP_MARGIN", "5")
+    monkeypatch.setenv("STORYLOOM_CRITIC__MAX_ROUNDS", "3")
+    critic = Settings().critic
+    assert critic.max_rounds == 3 and critic.gates.cpu.clip_margin == 5 and critic.gates.cpu.clip_floor == 20
+    assert critic.gates.offline.clip_floor == -100 and critic.gates.gpu.clip_margin == 3
