@@ -103,8 +103,8 @@ def critique(executor: Executor, run_id: str, state: dict[str, Any], gate: Gate)
     verdicts = dict(state.get("verdicts", {}))  # asset id -> Verdict as dict
     for step in plan:
         candidates.setdefault(step["id"], [state["outputs"][step["id"]][REVISABLE[step["tool"]]]])
-    todo = {tool: {a: s["intent"] for s in plan if s["tool"] == tool for a in candidates[s["id"]] if a not in verdicts}
-            for tool in REVISABLE}
+    todo = {tool: {a: _script(executor, a, s["intent"]) for s in plan if s["tool"] == tool
+                   for a in candidates[s["id"]] if a not in verdicts} for tool in REVISABLE}
     prompts = [s["intent"] for s in plan if s["tool"] == "generate_image"]
     judged = {**score_images(executor, run_id, todo["generate_image"], prompts, gate),
               **(score_narration(executor, run_id, todo["speak"], gate) if todo["speak"] else {})}
@@ -113,6 +113,13 @@ def critique(executor: Executor, run_id: str, state: dict[str, Any], gate: Gate)
     failing = [step for step, a in winners.items() if not verdicts[a]["passed"]]
     _record_selection(executor, run_id, candidates, winners, verdicts)
     return {"candidates": candidates, "verdicts": verdicts, "winners": winners, "failing": failing}
+
+
+def _script(executor: Executor, asset_id: str, intent: str) -> str:
+    """What the asset was asked to say or show: its resolved text argument (a `$value` such as a
+    caption is only known at run time), else the step's intent."""
+    args = executor.asset_view(asset_id).params.get("args", {})
+    return args.get("text") or args.get("prompt") or intent
 
 
 def _record_selection(executor: Executor, run_id: str, candidates, winners, verdicts) -> None:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agent import cache
-from agent.plan import Plan, PlanStep, dependencies, resolve_refs
+from agent.plan import Plan, PlanStep, dependencies, iter_value_refs, resolve_refs
 from memory import repo
 from memory.db import Database
 from memory.store import AssetStore
@@ -100,7 +100,7 @@ class Executor:
         started = time.perf_counter()
         try:
             tool = get_tool(step.tool)
-            args = tool.parse(resolve_refs(step.args, outputs))
+            args = tool.parse(resolve_refs(step.args, outputs, self._values(step)))
             key = cache.call_key(tool, args, self.models, self.db) if self.use_cache else None
         except ToolError as exc:
             return self._finish(step, row_id, StepOutcome(step.id, "failed", error=str(exc)), started)
@@ -110,6 +110,16 @@ class Executor:
         if hit:
             return self._finish(step, row_id, StepOutcome(step.id, "succeeded", *hit), started, cached=True)
         return _Call(step, row_id, tool, args, key)
+
+    def _values(self, step: PlanStep) -> dict[str, dict[str, Any]]:
+        """The recorded values of the earlier steps whose text `step` uses through `$value` references."""
+        keys = {ref.split(".", 1)[0] for ref in iter_value_refs(step.args)}
+        if not keys:
+            return {}
+        with self.db.session() as s:
+            rows = {key: repo.get_step(s, self.run_id, key) for key in keys}
+            return {key: dict(row.values or {}) for key, row in rows.items()
+                    if row is not None and row.status == "succeeded"}
 
     def _groups(self, calls: list[_Call]) -> list[list[_Call]]:
         """Calls that can share one batched model call end up in the same group."""

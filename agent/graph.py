@@ -67,7 +67,11 @@ def build_graph(rt: Runtime, executor_for, checkpointer=None):
             result = critic.critique(executor, state["run_id"], state, gate)
         except ToolError as exc:
             return {"status": "failed", "error": f"critique failed: {exc}"}
-        return {**result, **_rebuild_dependents(rt, state, result["winners"]), "status": "succeeded"}
+        rebuilt = _rebuild_dependents(rt, state, result["winners"])
+        # A judged step that is itself rebuilt starts over: its old candidates used stale inputs.
+        fresh = {k: v for k, v in result["candidates"].items() if k in rebuilt["outputs"]}
+        failing = [step for step in result["failing"] if step in rebuilt["outputs"]]
+        return {**result, **rebuilt, "candidates": fresh, "failing": failing, "status": "succeeded"}
 
     def revise(state: RunState) -> dict:
         executor = executor_for(state["run_id"])

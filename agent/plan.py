@@ -1,11 +1,21 @@
 """The Plan: an ordered list of tool calls whose arguments may reference earlier steps' outputs.
 
-`{"$ref": "image-1.image"}` in a step's args means "the asset id that step `image-1` produced in its
-`image` output slot". A plan is checked against the tool registry before anything runs.
+Two kinds of reference may appear anywhere inside a step's args:
+
+- `{"$ref": "image-1.image"}`: the asset id that step `image-1` produced in its `image` output slot.
+  It may only stand where the tool's input schema expects an asset (`x-asset-kind`) of the same kind.
+- `{"$value": "caption-1.description"}`: a text value an earlier step computed (a caption, a video
+  description, a transcript), e.g. to read a caption aloud. It may only stand where text is expected.
+
+A plan is checked against the tool registry before anything runs. Every reference and every `after`
+must name an *earlier* step, so the order of the steps is a topological order and a valid plan cannot
+contain a cycle: no separate cycle search is needed, and a "cycle" from an LLM shows up as a forward
+reference or a forward `after`, reported with the step it names.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,6 +24,27 @@ from tools.base import ToolError, get_tool
 
 MAX_STEPS = 32
 _PLACEHOLDER_ID = "0" * 32
+_PLACEHOLDER_TEXT = "text from an earlier step"
+REF_KEYS = ("$ref", "$value")
+
+# Which tools each kind of run may use. A plan is validated against its kind's set, so text that
+# reaches the planner from media (captions, transcripts) cannot widen what a run may do. Scoring
+# tools are left out: the critic runs them itself, they are not something a user asks for.
+ALLOWED_TOOLS: dict[str, set[str]] = {
+    "story": {"generate_image", "speak", "compose_story", "compose_video"},
+    "brief": {"generate_image", "generate_video", "speak", "compose_video", "compose_story"},
+    "narration": {"caption_image", "caption_video", "transcribe", "speak", "compose_video", "compose_story"},
+    "freeform": {"generate_image", "generate_video", "caption_image", "caption_video", "speak", "transcribe",
+                 "compose_story", "compose_video"},
+}
+
+# The text values a tool returns that a `$value` reference may name (tool -> value names). Tools do not
+# declare their values yet; when they do (a `values` ClassVar next to `outputs`), this table goes.
+VALUE_OUTPUTS: dict[str, set[str]] = {
+    "caption_image": {"caption"},
+    "caption_video": {"description"},
+    "transcribe": {"text"},
+}
 
 
 class PlanStep(BaseModel):
@@ -21,7 +52,8 @@ class PlanStep(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,47}$", description="Unique within the plan, e.g. image-1.")
+    id: str = Field(pattern=r"^[a-z][a-z0-9_~-]{0,47}$",
+                    description="Unique within the plan, e.g. image-1 (`~r1` marks a revision candidate).")
     tool: str = Field(min_length=1, max_length=100)
     args: dict[str, Any] = Field(default_factory=dict)
     after: list[str] = Field(default_factory=list)
@@ -41,84 +73,193 @@ class Plan(BaseModel):
         return next(s for s in self.steps if s.id == step_id)
 
 
-def iter_refs(value: Any) -> Iterator[str]:
-    """Every `$ref` string inside a JSON-like value."""
+def iter_ref_paths(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, str, str]]:
+    """`(argument path, "$ref" or "$value", "step.name")` for every reference inside a JSON-like value."""
     if isinstance(value, dict):
-        if set(value) == {"$ref"} and isinstance(value["$ref"], str):
-            yield value["$ref"]
+        if len(value) == 1 and next(iter(value)) in REF_KEYS and isinstance(next(iter(value.values())), str):
+            key, target = next(iter(value.items()))
+            yield path, key, target
             return
-        for item in value.values():
-            yield from iter_refs(item)
+        for name, item in value.items():
+            yield from iter_ref_paths(item, (*path, name))
     elif isinstance(value, list):
-        for item in value:
-            yield from iter_refs(item)
+        for index, item in enumerate(value):
+            yield from iter_ref_paths(item, (*path, index))
+
+
+def iter_refs(value: Any) -> Iterator[str]:
+    """Every asset `$ref` string inside a JSON-like value."""
+    return (ref for _, key, ref in iter_ref_paths(value) if key == "$ref")
+
+
+def iter_value_refs(value: Any) -> Iterator[str]:
+    """Every `$value` string inside a JSON-like value."""
+    return (ref for _, key, ref in iter_ref_paths(value) if key == "$value")
 
 
 def dependencies(step: PlanStep) -> set[str]:
-    """Steps that must finish before `step`: its `after` list plus the steps its refs point at."""
-    return set(step.after) | {ref.split(".", 1)[0] for ref in iter_refs(step.args)}
+    """Steps that must finish before `step`: its `after` list plus the steps its references point at."""
+    return set(step.after) | {ref.split(".", 1)[0] for _, _, ref in iter_ref_paths(step.args)}
 
 
-def resolve_refs(value: Any, outputs: dict[str, dict[str, str]]) -> Any:
-    """Replace each `$ref` with the asset id it names (KeyError if that output does not exist)."""
+def resolve_refs(value: Any, outputs: Mapping[str, Mapping[str, str]],
+                 values: Mapping[str, Mapping[str, Any]] | None = None) -> Any:
+    """Replace each `$ref` with the asset id it names and each `$value` with the value it names.
+
+    `outputs` is step id -> output slot -> asset id; `values` is step id -> that step's values.
+    KeyError when a named output or value does not exist (or `values` is needed and not given).
+    """
     if isinstance(value, dict):
-        if set(value) == {"$ref"} and isinstance(value["$ref"], str):
-            step_id, _, slot = value["$ref"].partition(".")
-            return outputs[step_id][slot]
-        return {k: resolve_refs(v, outputs) for k, v in value.items()}
+        if len(value) == 1 and next(iter(value)) in REF_KEYS and isinstance(next(iter(value.values())), str):
+            key, target = next(iter(value.items()))
+            step_id, _, name = target.partition(".")
+            if key == "$ref":
+                return outputs[step_id][name]
+            if values is None:
+                raise KeyError(target)
+            return values[step_id][name]
+        return {k: resolve_refs(v, outputs, values) for k, v in value.items()}
     if isinstance(value, list):
-        return [resolve_refs(v, outputs) for v in value]
+        return [resolve_refs(v, outputs, values) for v in value]
     return value
 
 
+def placeholder_args(args: dict[str, Any]) -> Any:
+    """`args` with every reference replaced by a well-formed dummy, so their types can be checked early."""
+    return resolve_refs(args, _Placeholders(_PLACEHOLDER_ID), _Placeholders(_PLACEHOLDER_TEXT))
+
+
+def asset_kind_at(schema: dict[str, Any], path: Sequence[str | int]) -> str | None:
+    """The `x-asset-kind` of the argument at `path` (keys and list indexes) in a tool's input JSON schema,
+    or None where that argument is not an asset. Follows properties, items, `$defs` and anyOf/oneOf/allOf."""
+    return _kind_at(schema, list(path), schema.get("$defs", {}))
+
+
+def _kind_at(node: Any, path: list[str | int], defs: dict[str, Any]) -> str | None:
+    if not isinstance(node, dict):
+        return None
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        node = {**defs.get(ref.rsplit("/", 1)[-1], {}), **{k: v for k, v in node.items() if k != "$ref"}}
+    if not path and "x-asset-kind" in node:
+        return node["x-asset-kind"]
+    for branch in [*node.get("anyOf", []), *node.get("oneOf", []), *node.get("allOf", [])]:
+        found = _kind_at(branch, path, defs)
+        if found:
+            return found
+    if not path:
+        return None
+    head, rest = path[0], path[1:]
+    if isinstance(head, int):
+        child = node.get("items")
+    else:
+        child = node.get("properties", {}).get(head, node.get("additionalProperties"))
+    return _kind_at(child, rest, defs)
+
+
+@lru_cache(maxsize=64)
+def input_schema(tool_name: str) -> dict[str, Any]:
+    """A registered tool's input JSON schema (cached: tools are fixed for the process; do not mutate it)."""
+    return get_tool(tool_name).input_model.model_json_schema()
+
+
 def validate_plan(plan: Plan, allowed_tools: set[str] | None = None) -> list[str]:
-    """Problems that would stop the plan from running, one readable line each (empty = valid)."""
+    """Problems that would stop the plan from running, one readable line each (empty = valid).
+
+    `allowed_tools` is the run kind's set (see ALLOWED_TOOLS); None allows every registered tool.
+    """
     errors: list[str] = []
+    if len(plan.steps) > MAX_STEPS:
+        errors.append(f"the plan has {len(plan.steps)} steps; the limit is {MAX_STEPS}")
+    order = {s.id: i for i, s in reversed(list(enumerate(plan.steps)))}
     seen: dict[str, PlanStep] = {}
     for step in plan.steps:
         if step.id in seen:
             errors.append(f"step {step.id}: the id is used twice")
-        errors += _check_step(step, seen, allowed_tools)
+        errors += _check_step(step, seen, order, allowed_tools)
         seen[step.id] = step
     return errors
 
 
-def _check_step(step: PlanStep, earlier: dict[str, PlanStep], allowed: set[str] | None) -> list[str]:
-    if allowed is not None and step.tool not in allowed:
-        return [f"step {step.id}: tool {step.tool!r} is not allowed for this run"]
+def _check_step(step: PlanStep, earlier: dict[str, PlanStep], order: dict[str, int],
+                allowed: set[str] | None) -> list[str]:
     try:
         tool = get_tool(step.tool)
     except ToolError as exc:
-        return [f"step {step.id}: {exc}"]
-    errors = [f"step {step.id}: `after` names {d!r}, which is not an earlier step"
-              for d in step.after if d not in earlier]
-    for ref in iter_refs(step.args):
-        errors += _check_ref(step.id, ref, earlier)
+        if allowed is None:
+            return [f"step {step.id}: {exc}"]
+        return [f"step {step.id}: unknown tool {step.tool!r}; use one of: {', '.join(sorted(allowed))}"]
+    if allowed is not None and step.tool not in allowed:
+        return [f"step {step.id}: tool {step.tool!r} is not allowed for this run"]
+    errors = [_after_error(step, name, earlier, order) for name in step.after if name not in earlier]
+    schema = input_schema(step.tool)
+    for path, key, ref in iter_ref_paths(step.args):
+        errors += _check_ref(step, key, ref, path, schema, earlier, order)
     try:
-        tool.parse(resolve_refs(step.args, _PlaceholderOutputs()))
+        tool.parse(placeholder_args(step.args))
     except ToolError as exc:
         errors.append(f"step {step.id}: {exc}")
     return errors
 
 
-def _check_ref(step_id: str, ref: str, earlier: dict[str, PlanStep]) -> list[str]:
-    target, _, slot = ref.partition(".")
+def _after_error(step: PlanStep, name: str, earlier: dict[str, PlanStep], order: dict[str, int]) -> str:
+    if name == step.id:
+        return f"step {step.id}: `after` names the step itself"
+    if name in order:
+        return f"step {step.id}: `after` names {name!r}, a later step; a step may only wait for earlier ones"
+    return f"step {step.id}: `after` names {name!r}, which is not an earlier step"
+
+
+def _check_ref(step: PlanStep, key: str, ref: str, path: tuple, schema: dict[str, Any],
+               earlier: dict[str, PlanStep], order: dict[str, int]) -> list[str]:
+    target, _, name = ref.partition(".")
+    where = ".".join(str(p) for p in path) or "(arguments)"
     if target not in earlier:
-        return [f"step {step_id}: reference {ref!r} does not point at an earlier step"]
-    outputs = get_tool(earlier[target].tool).outputs
-    if slot not in outputs:
-        return [f"step {step_id}: reference {ref!r}: tool {earlier[target].tool} has no output {slot!r} "
-                f"(it has {', '.join(outputs) or 'none'})"]
+        why = (" (it names the step itself)" if target == step.id
+               else " (it names a later step; put the step it uses first)" if target in order else "")
+        return [f"step {step.id}: reference {ref!r} does not point at an earlier step{why}"]
+    source = earlier[target].tool
+    expected = asset_kind_at(schema, path)
+    if key == "$value":
+        texts = VALUE_OUTPUTS.get(source, set())
+        if name not in texts:
+            return [f"step {step.id}: value {ref!r}: tool {source} has no text value {name!r} "
+                    f"(it has {', '.join(sorted(texts)) or 'none'})"]
+        if expected:
+            return [f"step {step.id}: argument `{where}` needs {_a(expected)} asset, not the text {ref!r}"]
+        return []
+    outputs = get_tool(source).outputs
+    if name not in outputs:
+        texts = sorted(VALUE_OUTPUTS.get(source, ()))
+        hint = f'; its text is {{"$value": "{target}.{texts[0]}"}}' if texts else ""
+        return [f"step {step.id}: reference {ref!r}: tool {source} has no output {name!r} "
+                f"(it has {', '.join(outputs) or 'none'}){hint}"]
+    if expected is None:
+        return [f"step {step.id}: argument `{where}` takes no asset, so it cannot hold the reference {ref!r}"]
+    if outputs[name] != expected:
+        return [f"step {step.id}: argument `{where}` needs {_a(expected)}, but {ref!r} is {_a(outputs[name])}"]
     return []
 
 
-class _PlaceholderOutputs(dict):
-    """Every ref resolves to a well-formed dummy id, so argument types can be checked before running."""
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
+class _Placeholders(dict):
+    """Every step resolves to a mapping in which every name resolves to `dummy`."""
+
+    def __init__(self, dummy: str):
+        super().__init__()
+        self.dummy = dummy
 
     def __missing__(self, key: str) -> dict[str, str]:
-        return _AnySlot()
+        return _AnyName(self.dummy)
 
 
-class _AnySlot(dict):
+class _AnyName(dict):
+    def __init__(self, dummy: str):
+        super().__init__()
+        self.dummy = dummy
+
     def __missing__(self, key: str) -> str:
-        return _PLACEHOLDER_ID
+        return self.dummy

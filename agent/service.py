@@ -49,6 +49,30 @@ def create_story_run(rt: Runtime, request: StoryRequest, out_dir: Path | None = 
         return run.id
 
 
+class FreeformRequest(BaseModel):
+    """A free-form request for the planner (`storyloom run`)."""
+
+    request: str = Field(max_length=8000)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+    @field_validator("request")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the request is empty")
+        return value.strip()
+
+
+def create_freeform_run(rt: Runtime, request: FreeformRequest, out_dir: Path | None = None,
+                        session_id: str | None = None) -> str:
+    with rt.db.session() as s:
+        run = repo.create_run(s, kind="freeform", request=request.request, profile=rt.profile, seed=request.seed,
+                              session_id=session_id)
+        out = out_dir or rt.settings.outputs_path / run.id
+        repo.update_run(s, run.id, output_dir=str(Path(out).resolve()), info={"scenes": 3})
+        return run.id
+
+
 @contextmanager
 def checkpointer(rt: Runtime):
     """LangGraph's SQLite checkpointer in the same database file (one run = one thread)."""

@@ -31,6 +31,18 @@ def build_parser() -> argparse.ArgumentParser:
     story.add_argument("--out", type=Path, help="output folder (default: <data dir>/outputs/<run id>)")
     story.add_argument("--json", action="store_true", help="print the run summary as JSON")
 
+    plan = sub.add_parser("plan", help="show the validated plan for a request without running it")
+    plan.add_argument("request", help="what you want, in plain words")
+    plan.add_argument("--profile", choices=PROFILES)
+    plan.add_argument("--json", action="store_true")
+
+    run = sub.add_parser("run", help="plan and run a free-form request through the same graph")
+    run.add_argument("request", help='e.g. "draw a red fox in snow, make a 4 second clip of it running"')
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--profile", choices=PROFILES)
+    run.add_argument("--out", type=Path, help="output folder (default: <data dir>/outputs/<run id>)")
+    run.add_argument("--json", action="store_true")
+
     runs = sub.add_parser("runs", help="list and inspect runs").add_subparsers(dest="action", required=True)
     runs_list = runs.add_parser("list", help="recent runs, newest first")
     runs_list.add_argument("--limit", type=int, default=20)
@@ -81,7 +93,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     from api import commands
 
     handler = {
-        ("story", None): commands.story, ("runs", "list"): commands.runs_list,
+        ("story", None): commands.story, ("plan", None): commands.plan, ("run", None): commands.run,
+        ("runs", "list"): commands.runs_list,
         ("runs", "show"): commands.runs_show, ("models", "list"): commands.models_list,
         ("models", "prepare"): commands.models_prepare, ("db", "upgrade"): commands.db_upgrade,
         ("tool", "run"): commands.tool_run, ("tool", "list"): commands.tool_list, ("eval", None): commands.evaluate,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 from pathlib import Path
 
@@ -80,6 +81,43 @@ def _story_error(exc: ValidationError) -> str:
     if field == "seed":
         return "--seed must be between 0 and 2147483647"
     return f"{field}: {err['msg'].removeprefix('Value error, ')}"
+
+
+def plan(args: argparse.Namespace) -> int:
+    """Plan only: the intent, where the plan came from (LLM, repair, fallback, recipe) and its steps."""
+    from agent.planner import plan_request
+    from agent.recipes import story as story_recipe
+
+    rt = _runtime(args.profile)
+    try:
+        result = plan_request(rt.llm, args.request)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    made = result.plan
+    if made is None and result.intent == "story":
+        board = story_recipe.write_storyboard(rt.llm, args.request, 3, seed=0).storyboard
+        made = story_recipe.compile_plan(board, rt.settings.story, seed=0)
+    data = {**result.to_dict(), "plan": made.model_dump() if made else None}
+    print_json(data) if args.json else render.plan_detail(result.summary(), made)
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from agent.service import FreeformRequest, create_freeform_run, execute_run
+
+    try:
+        request = FreeformRequest(request=args.request, seed=args.seed)
+    except ValidationError as exc:
+        raise UsageError(_story_error(exc)) from None
+    if args.out is not None:
+        check_writable_dir(args.out.expanduser())
+    rt = _runtime(args.profile)
+    run_id = create_freeform_run(rt, request, out_dir=args.out.expanduser() if args.out else None)
+    with render.RunProgress(run_id, rt.profile, total_steps=4, enabled=not args.json) as bar:
+        rt.models.on_load = bar.model_loading
+        summary = execute_run(rt, run_id, emit=bar.event)
+    print_json(summary) if args.json else render.run_detail(summary)
+    return 0 if summary["status"] == "succeeded" else 1
 
 
 def runs_list(args: argparse.Namespace) -> int:
@@ -192,6 +230,8 @@ def tool_list(args: argparse.Namespace) -> int:
 def evaluate(args: argparse.Namespace) -> int:
     from evals import harness, report
 
+    if args.suite == "planner":
+        return _eval_planner(args)
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1")
     try:
@@ -206,4 +246,19 @@ def evaluate(args: argparse.Namespace) -> int:
     out = (args.out or rt.settings.data_dir / "evals" / args.suite).expanduser()
     json_path, html_path = report.write_reports(results, out)
     render.eval_summary(report.summarise(results), results, json_path, html_path)
+    return 0
+
+
+def _eval_planner(args: argparse.Namespace) -> int:
+    """TaskBench-style planner scores for whatever LLM engine is configured."""
+    from evals import planner
+
+    rt = _runtime(args.profile)
+    cases = planner.load_suite()[: args.limit] if args.limit else planner.load_suite()
+    with render.console.status("eval planner") as status:
+        results = planner.evaluate(rt.llm, cases, progress=lambda text: status.update(text))
+    print(planner.format_table(results))
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "report.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -167,3 +167,17 @@ def eval_summary(summary: dict[str, Any], results: dict[str, Any], json_path, ht
     out.print(table)
     out.print(f"rounds to pass: {summary['rounds_to_pass']}  seconds per stage: {summary['stage_seconds']}")
     out.print(f"reports: {json_path} {html_path}")
+
+
+def plan_detail(summary: str, plan) -> None:
+    out.print(summary)
+    if plan is None:
+        return
+    table = Table()
+    for column in ("step", "tool", "after", "args"):
+        table.add_column(column)
+    from agent.plan import dependencies
+
+    for step in plan.steps:
+        table.add_row(step.id, step.tool, ", ".join(sorted(dependencies(step))), _clip(json.dumps(step.args), 70))
+    out.print(table)

@@ -57,7 +57,8 @@ class LocalLLM:
             if self._compiler is None:
                 info = xgr.TokenizerInfo.from_huggingface(self.tokenizer, vocab_size=self.model.config.vocab_size)
                 self._compiler = xgr.GrammarCompiler(info)
-            self._grammars[key] = self._compiler.compile_json_schema(key)
+            # No free whitespace between tokens: a small model otherwise loops on newlines and indents.
+            self._grammars[key] = self._compiler.compile_json_schema(json.dumps(schema), any_whitespace=False)
         return self._grammars[key]
 
 

@@ -147,3 +147,34 @@ def test_help_loads_no_heavy_library(env):
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                             cwd=Path(__file__).resolve().parents[2])
     assert "HEAVY []" in result.stdout
+
+
+FREE_FORM = "draw a red fox in snow, make a 4 second clip of it running, caption the clip and read the caption aloud"
+
+
+def test_plan_and_run_a_free_form_request(env, tmp_path):
+    """With the LLM server down, the planner says so and falls back to the deterministic recipe."""
+    env = {**env, "STORYLOOM_LLM__BASE_URL": "http://127.0.0.1:9/v1", "STORYLOOM_LLM__TIMEOUT": "1",
+           "STORYLOOM_CRITIC__MAX_ROUNDS": "0"}
+    planned = storyloom(env, "plan", FREE_FORM, "--json")
+    assert planned.returncode == 0, planned.stderr[-1500:]
+    data = json.loads(planned.stdout)
+    assert data["intent"] == "freeform" and data["source"] == "fallback" and data["fallback_reason"]
+    assert [s["tool"] for s in data["plan"]["steps"]] == ["generate_image", "generate_video", "caption_video", "speak"]
+    ran = storyloom(env, "run", FREE_FORM, "--out", str(tmp_path / "out"), "--json")
+    assert ran.returncode == 0, ran.stderr[-1500:]
+    summary = json.loads(ran.stdout)
+    assert summary["status"] == "succeeded" and summary["kind"] == "freeform"
+    kinds = {a["kind"] for a in summary["assets"] if a["selected"]}
+    assert {"image", "video", "audio"} <= kinds
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["status"] == "succeeded"
+    empty = storyloom(env, "run", "   ")
+    assert empty.returncode == 2 and "the request is empty" in empty.stderr
+
+
+def test_planner_eval_prints_its_table(env):
+    env = {**env, "STORYLOOM_LLM__BASE_URL": "http://127.0.0.1:9/v1", "STORYLOOM_LLM__TIMEOUT": "1"}
+    result = storyloom(env, "eval", "planner", "--limit", "3")
+    assert result.returncode == 0, result.stderr[-1500:]
+    assert "node F1" in result.stdout and "fallback" in result.stdout

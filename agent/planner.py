@@ -1,0 +1,212 @@
+"""The free-form planner: a request becomes a validated Plan, or the name of the recipe that fits it.
+
+1. The request is checked: not empty, at most 8,000 characters (ValueError with a one-line message).
+2. Its intent is decided: story, brief, narration or freeform. Clear cases are decided by keywords:
+   words that only one recipe answers to ("bedtime story", "launch brief", "alt text for these
+   photos"), or a chain of two or more tool actions ("draw..., animate..., caption..."), which is
+   free-form. The LLM decides the unclear rest with a one-field JSON answer; when it is absent or
+   fails, the keywords decide anyway. Asking only when the keywords are unsure is the tie-break rule:
+   the embedded 135M model guesses worse than explicit words, and a call it need not make is saved.
+3. Story, brief and narration requests return `plan=None` and `source="recipe"`: the caller runs that
+   recipe (where the LLM writes the content). Free-form requests are planned by the LLM: the prompt
+   lists the allowed tools with their input schemas, the session's recent messages and entities, and
+   any text from media quoted as data; the answer is schema-constrained JSON, validated with
+   `validate_plan`. Errors go back to the LLM at most `max_repairs` times; after that, or at once when
+   the LLM cannot be reached, the deterministic free-form recipe writes the plan and the result says why.
+
+An unreachable, refusing or silent server is asked only once per request: its first failure is the
+fallback reason, so a request never waits more than one LLM timeout for a dead server.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from agent.llm import LLM, LLMError, LLMUnavailable
+from agent.plan import ALLOWED_TOOLS, Plan, validate_plan
+from agent.prompts import INTENTS, intent_messages, intent_schema, plan_messages, plan_schema, repair_messages
+from agent.recipes.freeform import EXAMPLE_REQUEST, clauses, freeform_plan
+
+MAX_REQUEST_CHARS = 8000
+
+_MARKERS = {
+    "story": r"stor(?:y|ies)|tale|fairy ?tale|fable|picture ?book|bedtime|once upon a time",
+    "brief": r"brief|launch|campaign|product|promo\w*|advert\w*|marketing|hero (?:image|shot)|commercial",
+    "narration": r"alt[- ]?text|audio description|blind|visually impaired|accessib\w*|"
+                 r"describe (?:every|each|all|these|those|my)|(?:subtitle|narrate|caption) (?:my|these|those|this) "
+                 r"(?:videos?|clips?|photos?|images?|pictures?|files?|folder)",
+}
+_MARKER_RES = {name: re.compile(rf"\b(?:{p})\b", re.IGNORECASE) for name, p in _MARKERS.items()}
+
+_UNAVAILABLE = [  # openai exception name in ServerLLM's message -> what to tell the user
+    ("AuthenticationError", "the LLM server refused the API key (HTTP 401); check STORYLOOM_LLM__API_KEY"),
+    ("PermissionDeniedError", "the LLM server refused access (HTTP 403); check STORYLOOM_LLM__API_KEY"),
+    ("NotFoundError", "the LLM server does not serve this model (HTTP 404); check STORYLOOM_LLM__MODEL"),
+    ("APITimeoutError", "the LLM server did not answer within STORYLOOM_LLM__TIMEOUT"),
+    ("APIConnectionError", "the LLM server could not be reached; check STORYLOOM_LLM__BASE_URL"),
+    ("InternalServerError", "the LLM server failed (HTTP 5xx)"),
+    ("RateLimitError", "the LLM server is rate limiting (HTTP 429)"),
+    ("BadRequestError", "the LLM server rejected the request (HTTP 400)"),
+]
+
+
+@dataclass
+class PlanResult:
+    """A planned request. `plan` is None when `intent` is a recipe's (story, brief, narration): the
+    caller runs that recipe. `source` says who wrote the plan; `fallback_reason` why the LLM did not."""
+
+    plan: Plan | None
+    intent: str
+    source: str  # llm | repair | fallback | recipe
+    repairs: int = 0
+    fallback_reason: str | None = None
+    errors: list[str] = field(default_factory=list)  # every validation error the LLM's answers had
+    llm_calls: int = 0
+    intent_source: str = "keywords"  # given | llm | keywords
+    drafts: list[Plan | None] = field(default_factory=list)  # each LLM answer as a plan (None: unparsable)
+
+    def summary(self) -> str:
+        """One line for people: where the plan came from and why."""
+        if self.plan is None:
+            return f"{self.intent} request: run the {self.intent} recipe (intent by {self.intent_source})"
+        origin = {"llm": "written by the LLM", "repair": f"written by the LLM after {self.repairs} repair(s)",
+                  "fallback": "written by the free-form recipe", "recipe": "written by a recipe"}[self.source]
+        why = f" because {self.fallback_reason}" if self.fallback_reason else ""
+        return f"{len(self.plan.steps)}-step free-form plan {origin}{why}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able, for `storyloom plan --json` and the run record."""
+        return {"intent": self.intent, "intent_source": self.intent_source, "source": self.source,
+                "repairs": self.repairs, "fallback_reason": self.fallback_reason, "errors": self.errors,
+                "llm_calls": self.llm_calls, "plan": self.plan.model_dump() if self.plan else None}
+
+
+class _Asker:
+    """Counts LLM calls and stops asking once the LLM is unavailable (see the module docstring)."""
+
+    def __init__(self, llm: LLM | None):
+        self.llm, self.calls = llm, 0
+        self.down: str | None = None if llm is not None else "no LLM is configured"
+
+    def ask(self, messages: list[dict[str, str]], schema: dict[str, Any], *, seed: int, max_tokens: int) -> Any:
+        if self.llm is None or self.down:
+            raise LLMUnavailable(self.down or "no LLM is configured")
+        self.calls += 1
+        try:
+            return self.llm.json(messages, schema, seed=seed, max_tokens=max_tokens)
+        except LLMUnavailable as exc:
+            self.down = explain_unavailable(str(exc))
+            raise
+
+
+def plan_request(llm: LLM | None, request: str, *, kind: str | None = None, history: Sequence[str] = (),
+                 entities: Sequence[str] = (), media_text: Sequence[str] = (), seed: int = 0,
+                 max_repairs: int = 2, max_tokens: int = 1024) -> PlanResult:
+    """Plan `request` (see the module docstring). `kind` skips intent detection when the caller knows it."""
+    request = check_request(request)
+    if kind is not None and kind not in INTENTS:
+        raise ValueError(f"unknown run kind {kind!r}; expected one of {', '.join(INTENTS)}")
+    max_repairs = max(0, max_repairs)
+    asker = _Asker(llm)
+    intent, intent_source = (kind, "given") if kind else decide_intent(asker, request, seed=seed)
+    if intent != "freeform":
+        return PlanResult(plan=None, intent=intent, source="recipe", llm_calls=asker.calls,
+                          intent_source=intent_source)
+    result = PlanResult(plan=None, intent="freeform", source="llm", intent_source=intent_source)
+    _ask_for_plan(asker, result, request, (history, entities, media_text), seed, max_repairs, max_tokens)
+    result.llm_calls = asker.calls
+    return result
+
+
+def check_request(request: str) -> str:
+    """The request, stripped; ValueError with a one-line message when it cannot be planned."""
+    if not isinstance(request, str) or not request.strip():
+        raise ValueError("the request is empty; say what to make")
+    if len(request) > MAX_REQUEST_CHARS:
+        raise ValueError(f"the request is {len(request)} characters long; the limit is {MAX_REQUEST_CHARS}")
+    return request.strip()
+
+
+def keyword_intent(request: str) -> tuple[str, bool]:
+    """(intent, decisive) from the request's words alone."""
+    hits = {name: len(pattern.findall(request)) for name, pattern in _MARKER_RES.items()}
+    found = [name for name, count in hits.items() if count]
+    if found:
+        return max(found, key=lambda name: hits[name]), len(found) == 1
+    return "freeform", len({action for action, _ in clauses(request)}) >= 2
+
+
+def decide_intent(asker: _Asker, request: str, *, seed: int = 0) -> tuple[str, str]:
+    """(intent, "keywords" or "llm"): keywords when decisive or when the LLM cannot say."""
+    guess, decisive = keyword_intent(request)
+    if decisive:
+        return guess, "keywords"
+    try:
+        answer = asker.ask(intent_messages(request), intent_schema(), seed=seed, max_tokens=16)
+    except LLMError:
+        return guess, "keywords"
+    said = answer.get("intent") if isinstance(answer, dict) else None
+    return (said, "llm") if said in INTENTS else (guess, "keywords")
+
+
+def _ask_for_plan(asker: _Asker, result: PlanResult, request: str, context: tuple, seed: int,
+                  max_repairs: int, max_tokens: int) -> None:
+    """Ask, validate, send the errors back (bounded); fill `result` with the plan or the fallback."""
+    tools = sorted(ALLOWED_TOOLS["freeform"])
+    history, entities, media_text = context
+    example = freeform_plan(EXAMPLE_REQUEST, seed=1, source="recipe")
+    base = plan_messages(request, tools, example=example, example_request=EXAMPLE_REQUEST, history=history,
+                         entities=entities, media_text=media_text)
+    schema, messages = plan_schema(tools), base
+    for attempt in range(max_repairs + 1):
+        try:
+            answer: Any = asker.ask(messages, schema, seed=seed + attempt, max_tokens=max_tokens)
+        except LLMUnavailable:
+            break
+        except LLMError as exc:
+            answer, plan = "(not valid JSON)", None
+            problems = [f"the answer was not a complete JSON plan: {_line(exc)}"]
+        else:
+            plan, problems = parse_plan(answer, tools)
+        result.drafts.append(plan)
+        if plan is not None and not problems:
+            plan.source = "llm" if attempt == 0 else "repair"
+            result.plan, result.source, result.repairs = plan, plan.source, attempt
+            return
+        result.errors += problems
+        result.repairs = attempt
+        if attempt < max_repairs:
+            messages = repair_messages(base, answer, problems, tools)
+    result.fallback_reason = asker.down or (
+        f"the LLM's plan was still invalid after {max_repairs} repair(s): {result.errors[-1]}")
+    result.plan, result.source = freeform_plan(request, seed=seed, source="fallback"), "fallback"
+
+
+def parse_plan(answer: Any, tools: Sequence[str]) -> tuple[Plan | None, list[str]]:
+    """The LLM's answer as a Plan (None when it does not even have the shape of one) and its problems."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("steps"), list):
+        return None, ['the answer must be a JSON object {"steps": [...]}']
+    try:
+        plan = Plan(kind="freeform", source="llm", steps=answer["steps"])
+    except ValidationError as exc:
+        return None, [f"plan `{'.'.join(str(p) for p in e['loc'])}`: {e['msg']}" for e in exc.errors()[:12]]
+    return plan, validate_plan(plan, set(tools))
+
+
+def explain_unavailable(message: str) -> str:
+    """ServerLLM's error as one line a person can act on (the raw message when it is not recognised)."""
+    where = re.search(r"LLM server (\S+?): ", message)
+    suffix = f" ({where.group(1)})" if where else ""
+    for name, text in _UNAVAILABLE:
+        if name in message:
+            return text + suffix
+    return _line(message)
+
+
+def _line(value: Any) -> str:
+    text = str(value).strip()
+    return (text.splitlines()[0] if text else type(value).__name__)[:300]
