@@ -52,6 +52,7 @@ class ServerLLM:
         from openai import OpenAI
 
         self.name = settings.model or "default"
+        self.extra_body = settings.extra_body
         self.client = OpenAI(base_url=settings.base_url, api_key=settings.api_key or "EMPTY",
                              timeout=settings.timeout, max_retries=1)
 
@@ -62,7 +63,7 @@ class ServerLLM:
         try:
             reply = self.client.chat.completions.create(
                 model=self.name, messages=messages, response_format=fmt, seed=seed, max_tokens=max_tokens,
-                temperature=0.7,
+                temperature=0.7, extra_body=self.extra_body,
             )
             return json.loads(reply.choices[0].message.content or "")
         except openai.OpenAIError as exc:

@@ -23,6 +23,10 @@ class LLMSettings(BaseModel):
     model: str | None = Field(default=None, description="Model name sent to the server (e.g. Qwen/Qwen3-8B).")
     api_key: str | None = Field(default=None, description="Bearer key for the server; vLLM accepts any by default.")
     timeout: float = Field(default=60.0, gt=0, description="Seconds to wait for one LLM answer.")
+    extra_body: dict | None = Field(
+        default=None, description='Extra JSON sent with every request, e.g. {"chat_template_kwargs": '
+        '{"enable_thinking": false}} to turn off Qwen3 thinking on vLLM.',
+    )
 
 
 class StorySettings(BaseModel):

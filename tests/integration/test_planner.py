@@ -15,9 +15,7 @@ from agent.planner import parse_plan, plan_request
 from agent.prompts import DATA_CLOSE, DATA_OPEN, schema_tools
 from agent.recipes.freeform import EXAMPLE_REQUEST
 from agent.settings import LLMSettings
-from tests.fixtures import fake_openai as fake_server
 from tests.fixtures.fake_openai import HANG
-
 
 FREEFORM = ALLOWED_TOOLS["freeform"]
 TIMEOUT = 2.0
@@ -216,3 +214,10 @@ def test_the_embedded_llm_writes_schema_valid_plans(models):
     for answer in finished:
         plan, _ = parse_plan(answer, sorted(FREEFORM))
         assert plan is not None and {s.tool for s in plan.steps} <= FREEFORM
+
+
+def test_extra_body_reaches_the_server(fake_openai):
+    fake_openai.script(VALID)
+    extra = {"chat_template_kwargs": {"enable_thinking": False}}
+    plan_request(_llm(fake_openai, extra_body=extra), EXAMPLE_REQUEST, kind="freeform")
+    assert fake_openai.completions()[0].body["chat_template_kwargs"] == {"enable_thinking": False}
