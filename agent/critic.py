@@ -141,3 +141,39 @@ def stale_steps(plan: list[dict], changed: set[str]) -> set[str]:
         if dependencies(PlanStep.model_validate(step)) & (changed | stale):
             stale.add(step["id"])
     return stale
+
+
+def final_scores(executor: Executor, run_id: str, state: dict[str, Any]) -> None:
+    """Scores of the winners against their siblings and intents, recorded but not gated: character
+    consistency across the scene pictures (each against the first) and caption similarity."""
+    from tools.base import get_tool
+
+    steps = [s for s in state["plan"]["steps"] if s["tool"] == "generate_image"]
+    images = [state["outputs"][s["id"]]["image"] for s in steps if s["id"] in state.get("outputs", {})]
+    if len(images) >= 2:
+        tool = get_tool("identity_consistency")
+        result = tool.run(tool.parse({"images": images}), executor.ctx)
+        per_scene = {c["scene"]: c["cosine"] for g in result.values["groups"] for c in g["cosines"]}
+        _record_all(executor, run_id, "identity_consistency", result.model_id,
+                    {a: (per_scene.get(i, 1.0), {"weakest_scene": result.values["weakest_scene"],
+                                                  "story_min": result.values["identity_consistency"]})
+                     for i, a in enumerate(images)})
+    tool = get_tool("caption_score")
+    scored = {}
+    for step, asset in zip(steps, images, strict=False):
+        result = tool.run(tool.parse({"image": asset, "text": _script(executor, asset, step["intent"])[:2000]}),
+                          executor.ctx)
+        scored[asset] = (result.values["caption_score"], {"caption": result.values.get("caption")})
+    _record_all(executor, run_id, "caption_score", tool_model(executor, "captioner"), scored)
+
+
+def tool_model(executor: Executor, role: str) -> str:
+    return executor.models.spec(role).model_id
+
+
+def _record_all(executor: Executor, run_id: str, metric: str, model_id: str | None,
+                values: dict[str, tuple[float, dict]]) -> None:
+    with executor.db.session() as s:
+        for asset_id, (value, details) in values.items():
+            repo.add_score(s, asset_id=asset_id, run_id=run_id, metric=metric, value=float(value),
+                           model_id=model_id, details=details)

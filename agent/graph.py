@@ -81,6 +81,11 @@ def build_graph(rt: Runtime, executor_for, checkpointer=None):
         status, error = state.get("status", "failed"), state.get("error")
         if status not in ("succeeded", "failed", "cancelled"):  # the no-progress guard fired
             status, error = "failed", error or "the plan could not make progress"
+        if status == "succeeded":  # the winners are final: score them against their siblings too
+            try:
+                critic.final_scores(executor_for(state["run_id"]), state["run_id"], state)
+            except ToolError as exc:
+                status, error = "failed", f"final scoring failed: {exc}"
         selected = {a for slots in state.get("outputs", {}).values() for a in slots.values()}
         deliver_run(rt, state["run_id"], status=status, error=error, selected=selected)
         return {}

@@ -59,6 +59,10 @@ def test_story_run_records_lineage_scores_and_checkpoints(runtime):
         images = [a for a in assets if a.kind == "image"]
         assert [a.seed for a in images] == [5, 6] and all(a.model_id == "storyloom/tiny-sd" for a in images)
         assert all(a.width == a.height == runtime.settings.story.image_size for a in images)
+        assert {sc.metric for sc in scores} == {"clip_score", "clip_gate", "narration_wer", "caption_score",
+                                                "identity_consistency"}
+        identity = {sc.asset_id: sc.value for sc in scores if sc.metric == "identity_consistency"}
+        assert sorted(identity) == sorted(a.id for a in images) and identity[images[0].id] == 1.0
         clip = [sc for sc in scores if sc.metric == "clip_score"]
         assert sorted(sc.asset_id for sc in clip) == sorted(a.id for a in images)
         assert all("cosine" in sc.details and "baseline_cosine" in sc.details for sc in clip)
