@@ -40,7 +40,8 @@ def deliver_run(rt: Runtime, run_id: str, *, status: str, error: str | None,
         for score in repo.list_scores(s, run_id=run_id):
             scores.setdefault(score.asset_id, {})[score.metric] = score.value
         rounds = {st.key: st.values["rounds"] for st in repo.list_steps(s, run_id) if "rounds" in (st.values or {})}
-        entries = [_copy_asset(rt, a, out, scores.get(a.id, {}), _chosen(a, selected), rounds)
+        taken: set[str] = set()
+        entries = [_copy_asset(rt, a, out, scores.get(a.id, {}), _chosen(a, selected), rounds, taken)
                    for a in repo.list_assets(s, run_id=run_id)]
         manifest = {"run_id": run_id, "status": status, "profile": run.profile, "title": run.title,
                     "request": run.request, "error": error,
@@ -61,12 +62,13 @@ def _chosen(asset, selected: set[str] | None) -> bool | None:
 
 
 def _copy_asset(rt: Runtime, asset, out: Path, scores: dict[str, float], chosen: bool | None,
-                rounds: dict[str, int]) -> dict:
+                rounds: dict[str, int], taken: set[str]) -> dict:
     role = asset.role or asset.id
     name = output_name(role, asset.mime)
-    if chosen is False:
+    if chosen is False or name in taken:  # losers, and anything that would overwrite a file already written
         name = f"candidates/{role.split('.')[0]}-{asset.id[:8]}{_EXT.get(asset.mime, '.bin')}"
         (out / "candidates").mkdir(exist_ok=True)
+    taken.add(name)
     shutil.copyfile(rt.store.path(asset.sha256), out / name)
     return {"id": asset.id, "kind": asset.kind, "role": asset.role, "path": name, "sha256": asset.sha256,
             "mime": asset.mime, "intent": asset.intent, "model": asset.model_id, "seed": asset.seed,

@@ -22,7 +22,8 @@ class RecordedLLM:
     def __init__(self, llm: LLM, db: Database, store: AssetStore, *, run_id: str, use_cache: bool = True):
         self.llm, self.db, self.store, self.run_id, self.use_cache = llm, db, store, run_id, use_cache
         self.name = llm.name
-        self.calls = 0
+        with db.session() as s:  # numbering continues across the run's planning and revision rounds
+            self.calls = sum(1 for a in repo.list_assets(s, run_id=run_id) if a.tool == "llm")
 
     def json(self, messages: list[dict[str, str]], schema: dict[str, Any], *, seed: int = 0,
              max_tokens: int = 256) -> Any:

@@ -97,3 +97,23 @@ def test_route_after_execute(state, expected):
     from agent.graph import route_after_execute
 
     assert route_after_execute(state) == expected
+
+
+def test_deliver_never_overwrites_one_file_with_another(runtime, tmp_path):
+    """Two assets that would get the same file name (e.g. LLM answers from planning and from a
+    revision round) both land, each under a name whose bytes match its sha256."""
+    import hashlib
+
+    from agent.deliver import deliver_run
+
+    with runtime.db.session() as s:
+        run = repo.create_run(s, kind="freeform", request="t", profile="offline", output_dir=str(tmp_path / "out"))
+        for text in (b'{"a": 1}', b'{"b": 2}'):
+            sha, _ = runtime.store.put(text)
+            repo.create_asset(s, run_id=run.id, tool="llm", name="answer", role="llm-1", kind="document",
+                              mime="application/json", sha256=sha, size=len(text))
+    manifest = deliver_run(runtime, run.id, status="succeeded", error=None)
+    paths = [a["path"] for a in manifest["assets"]]
+    assert len(set(paths)) == 2
+    for asset in manifest["assets"]:
+        assert hashlib.sha256((tmp_path / "out" / asset["path"]).read_bytes()).hexdigest() == asset["sha256"]
