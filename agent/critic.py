@@ -73,13 +73,15 @@ def score_narration(executor: Executor, run_id: str, clips: dict[str, str], gate
 
     tool, verdicts = get_tool("narration_wer"), {}
     for asset_id, script in clips.items():
-        result = tool.run(tool.parse({"audio": asset_id, "text": script}), executor.ctx)
-        verdict = gate_narration(result.values["narration_wer"], gate)
+        values = scored_values(executor, tool, asset_id, {"audio": asset_id, "text": script}, "narration_wer", script)
+        verdict = gate_narration(values["narration_wer"], gate)
         with executor.db.session() as s:
-            repo.add_score(s, asset_id=asset_id, run_id=run_id, metric="narration_wer", model_id=result.model_id,
-                           value=result.values["narration_wer"], details={**result.values, **asdict(verdict)})
+            repo.add_score(s, asset_id=asset_id, run_id=run_id, metric="narration_wer",
+                           model_id=tool_model(executor, tool.model_role), value=values["narration_wer"],
+                           details={**values, **asdict(verdict), "text": script})
+        result_value = values["narration_wer"]
         executor.emit({"type": "score", "asset": asset_id, "metric": "narration_wer",
-                       "value": round(result.values["narration_wer"], 3), "passed": verdict.passed})
+                       "value": round(result_value, 3), "passed": verdict.passed})
         verdicts[asset_id] = verdict
     return verdicts
 
@@ -161,9 +163,9 @@ def final_scores(executor: Executor, run_id: str, state: dict[str, Any]) -> None
     tool = get_tool("caption_score")
     scored = {}
     for step, asset in zip(steps, images, strict=False):
-        result = tool.run(tool.parse({"image": asset, "text": _script(executor, asset, step["intent"])[:2000]}),
-                          executor.ctx)
-        scored[asset] = (result.values["caption_score"], {"caption": result.values.get("caption")})
+        text = _script(executor, asset, step["intent"])[:2000]
+        values = scored_values(executor, tool, asset, {"image": asset, "text": text}, "caption_score", text)
+        scored[asset] = (values["caption_score"], {"caption": values.get("caption"), "text": text})
     _record_all(executor, run_id, "caption_score", tool_model(executor, "captioner"), scored)
 
 
@@ -177,3 +179,17 @@ def _record_all(executor: Executor, run_id: str, metric: str, model_id: str | No
         for asset_id, (value, details) in values.items():
             repo.add_score(s, asset_id=asset_id, run_id=run_id, metric=metric, value=float(value),
                            model_id=model_id, details=details)
+
+
+def scored_values(executor: Executor, tool, asset_id: str, args: dict[str, Any], metric: str,
+                  text: str) -> dict[str, Any]:
+    """Run a scoring tool, unless the same bytes were already scored for the same text by the same
+    model: scores are content-addressed like every other tool call, so a re-run costs nothing."""
+    model_id = tool_model(executor, tool.model_role)
+    if executor.use_cache:
+        with executor.db.session() as s:
+            sha = repo.get_asset(s, asset_id).sha256
+            hit = repo.find_score(s, sha256=sha, metric=metric, model_id=model_id, text=text)
+            if hit is not None:
+                return {**hit.details, metric: hit.value}
+    return tool.run(tool.parse(args), executor.ctx).values

@@ -164,6 +164,14 @@ def add_score(
     return _add(s, score)
 
 
+def find_score(s: Session, *, sha256: str, metric: str, model_id: str | None, text: str) -> Score | None:
+    """A score already computed for the same bytes, metric, model and text (the critic's cache)."""
+    query = (select(Score).join(Asset, Score.asset_id == Asset.id)
+             .where(Asset.sha256 == sha256, Score.metric == metric, Score.model_id == model_id)
+             .order_by(Score.created_at))
+    return next((sc for sc in s.scalars(query) if (sc.details or {}).get("text") == text), None)
+
+
 def list_scores(s: Session, *, asset_id: str | None = None, run_id: str | None = None) -> list[Score]:
     """Scores matching every filter given (all scores when none is), oldest first."""
     query = select(Score).order_by(Score.created_at, Score.id)

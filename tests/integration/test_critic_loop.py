@@ -138,3 +138,14 @@ def test_gate_is_relative_to_the_baseline_with_a_floor(cosine, baseline, passed,
 ])
 def test_route_after_critique(state, expected):
     assert route_after_critique(state) == expected
+
+
+def test_an_identical_rerun_reuses_scores_instead_of_recomputing(runtime):
+    first_run, _ = _story(runtime, rounds=1)
+    heard = runtime.models.busy_seconds["stt"]
+    second_run, _ = _story(runtime, rounds=1)
+    assert runtime.models.busy_seconds["stt"] == heard  # nothing was transcribed again
+    with runtime.db.session() as s:
+        def wer(run_id):
+            return sorted(sc.value for sc in repo.list_scores(s, run_id=run_id) if sc.metric == "narration_wer")
+        assert wer(second_run) == wer(first_run) and wer(first_run)
