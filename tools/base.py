@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 if TYPE_CHECKING:
     from tools.models import ModelManager
@@ -32,6 +32,16 @@ def asset_ref(kind: str, description: str) -> Any:
 
 
 AssetId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+
+
+def _strip_not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value.strip()
+
+
+# Text a tool acts on (a prompt, a script): whitespace alone is refused, the rest is stripped.
+Text = Annotated[str, AfterValidator(_strip_not_blank)]
 
 
 class ToolInput(BaseModel):

@@ -12,7 +12,7 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from tools.audio import read_audio, resample
-from tools.base import Artifact, Tool, ToolContext, ToolError, ToolInput, ToolResult, asset_ref, register
+from tools.base import Artifact, Text, Tool, ToolContext, ToolError, ToolInput, ToolResult, asset_ref, register
 from tools.media import open_image
 from tools.mp4 import check_cancelled, encode_mp4, even_pixels, fit_image, frame_counts, measure_duration
 from tools.vtt import format_vtt, narration_cues, truncate
@@ -26,14 +26,8 @@ class SceneInput(ToolInput):
 
     image: str = asset_ref("image", "The image shown for the whole scene.")
     audio: str = asset_ref("audio", "The narration clip; the scene lasts exactly as long as this clip.")
-    text: str = Field(min_length=1, max_length=5000, description="The narration text, shown as subtitles.")
+    text: Text = Field(min_length=1, max_length=5000, description="The narration text, shown as subtitles.")
 
-    @field_validator("text")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must contain some text, not only whitespace")
-        return value
 
 
 class ComposeStoryInput(ToolInput):

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
-from tools.base import Artifact, Tool, ToolContext, ToolError, ToolInput, ToolResult, asset_ref, register
+from tools.base import Artifact, Text, Tool, ToolContext, ToolError, ToolInput, ToolResult, asset_ref, register
 from tools.media import encode_png, open_image
 from tools.profiles import ModelSpec
 from tools.tiny import pretrained_source
@@ -87,7 +87,7 @@ def _revision(spec: ModelSpec) -> str | None:
 
 
 class GenerateImageInput(ToolInput):
-    prompt: str = Field(min_length=1, max_length=2000, description="What the image shows.")
+    prompt: Text = Field(min_length=1, max_length=2000, description="What the image shows.")
     negative_prompt: str | None = Field(default=None, max_length=2000, description="What to keep out of it.")
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="Fixes the result; empty = random.")
     width: int = Field(default=512, ge=64, le=2048, description="Pixels; a multiple of 8.")
@@ -98,12 +98,6 @@ class GenerateImageInput(ToolInput):
     )] = None
     strength: float = Field(default=0.6, ge=0.1, le=1.0, description="With a reference: how far to move from it.")
 
-    @field_validator("prompt")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return value.strip()
 
     @field_validator("width", "height")
     @classmethod

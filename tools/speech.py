@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from tools.audio import read_audio, resample, trailing_silence
-from tools.base import Artifact, Tool, ToolContext, ToolError, ToolInput, ToolResult, asset_ref, register
+from tools.base import Artifact, Text, Tool, ToolContext, ToolError, ToolInput, ToolResult, asset_ref, register
 from tools.media import encode_wav
 from tools.profiles import ModelSpec, local_path
 from tools.vtt import format_vtt, segment_cues, truncate
@@ -62,7 +62,7 @@ def installed_voices() -> list[str]:
 
 
 class SpeakInput(ToolInput):
-    text: str = Field(min_length=1, max_length=5000, description="What the narrator says.")
+    text: Text = Field(min_length=1, max_length=5000, description="What the narrator says.")
     voice: str = Field(default="heart", description="Voice name (`heart` ships with the package).")
     speed: float = Field(default=1.0, ge=0.5, le=2.0, description="1.0 is natural pace.")
     seed: int = Field(default=0, ge=0, le=2**32 - 1, description="Fixes the voice's noise: same seed, same audio.")
@@ -71,12 +71,6 @@ class SpeakInput(ToolInput):
         description="A time slot the speech must fit: spoken up to 1.15x faster than `speed` if needed, else refused.",
     )
 
-    @field_validator("text")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return value.strip()
 
 
 @register

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
-from tools.base import Artifact, Tool, ToolContext, ToolError, ToolInput, ToolResult, asset_ref, register
+from tools.base import Artifact, Text, Tool, ToolContext, ToolError, ToolInput, ToolResult, asset_ref, register
 from tools.media import open_image
 from tools.profiles import ModelSpec
 from tools.tiny import SEED, TOKENIZER_DIR, pretrained_source
@@ -203,7 +203,7 @@ def encode_frames_mp4(frames: list[Any], fps: int) -> bytes:
 class GenerateVideoInput(ToolInput):
     """Arguments of `generate_video`."""
 
-    prompt: str = Field(min_length=1, max_length=2000, description="What happens in the clip.")
+    prompt: Text = Field(min_length=1, max_length=2000, description="What happens in the clip.")
     image: Annotated[str | None, asset_ref("image", "A picture to animate; empty = video from text alone.")] = None
     seconds: float = Field(default=2.0, ge=0.5, le=10, description="Length; rounded to the model's frame steps.")
     fps: int = Field(default=8, ge=4, le=30, description="Frames per second.")
@@ -212,12 +212,6 @@ class GenerateVideoInput(ToolInput):
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="Fixes the result; empty = random.")
     steps: int | None = Field(default=None, ge=1, le=100, description="Denoising steps; empty = profile default.")
 
-    @field_validator("prompt")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return value.strip()
 
     @field_validator("width", "height")
     @classmethod
