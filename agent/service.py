@@ -41,12 +41,7 @@ class StoryRequest(BaseModel):
 
 def create_story_run(rt: Runtime, request: StoryRequest, out_dir: Path | None = None,
                      session_id: str | None = None) -> str:
-    with rt.db.session() as s:
-        run = repo.create_run(s, kind="story", request=request.prompt, profile=rt.profile, seed=request.seed,
-                              session_id=session_id)
-        out = out_dir or rt.settings.outputs_path / run.id
-        repo.update_run(s, run.id, output_dir=str(Path(out).resolve()), info={"scenes": request.scenes})
-        return run.id
+    return _create_run(rt, "story", request.prompt, request.seed, out_dir, session_id, {"scenes": request.scenes})
 
 
 class FreeformRequest(BaseModel):
@@ -65,11 +60,15 @@ class FreeformRequest(BaseModel):
 
 def create_freeform_run(rt: Runtime, request: FreeformRequest, out_dir: Path | None = None,
                         session_id: str | None = None) -> str:
+    return _create_run(rt, "freeform", request.request, request.seed, out_dir, session_id, {"scenes": 3})
+
+
+def _create_run(rt: Runtime, kind: str, text: str, seed: int, out_dir: Path | None, session_id: str | None,
+                info: dict[str, Any]) -> str:
     with rt.db.session() as s:
-        run = repo.create_run(s, kind="freeform", request=request.request, profile=rt.profile, seed=request.seed,
-                              session_id=session_id)
+        run = repo.create_run(s, kind=kind, request=text, profile=rt.profile, seed=seed, session_id=session_id)
         out = out_dir or rt.settings.outputs_path / run.id
-        repo.update_run(s, run.id, output_dir=str(Path(out).resolve()), info={"scenes": 3})
+        repo.update_run(s, run.id, output_dir=str(Path(out).resolve()), info=info)
         return run.id
 
 

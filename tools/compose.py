@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from tools.audio import read_audio, resample
 from tools.base import Artifact, Text, Tool, ToolContext, ToolError, ToolInput, ToolResult, asset_ref, register
 from tools.media import open_image
-from tools.mp4 import check_cancelled, encode_mp4, even_pixels, fit_image, frame_counts, measure_duration
+from tools.mp4 import FrameInput, check_cancelled, encode_mp4, fit_image, frame_counts, measure_duration
 from tools.vtt import format_vtt, narration_cues, truncate
 
 MAX_TOTAL_SECONDS = 3600.0
@@ -30,18 +30,10 @@ class SceneInput(ToolInput):
 
 
 
-class ComposeStoryInput(ToolInput):
+class ComposeStoryInput(FrameInput):
     """Arguments of `compose_story`."""
 
     scenes: list[SceneInput] = Field(min_length=1, max_length=24, description="The scenes, in playing order.")
-    width: int = Field(default=512, ge=64, le=1920, description="Video width in pixels (even).")
-    height: int = Field(default=512, ge=64, le=1920, description="Video height in pixels (even).")
-    fps: int = Field(default=24, ge=1, le=60, description="Video frames per second.")
-
-    @field_validator("width", "height")
-    @classmethod
-    def _even(cls, value: int) -> int:
-        return even_pixels(value)
 
 
 @dataclass

@@ -11,17 +11,17 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from tools.audio import duck_gain, looped, read_audio, resample
 from tools.base import Artifact, Tool, ToolContext, ToolError, ToolInput, ToolResult, asset_ref, register
 from tools.media import open_image
 from tools.mp4 import (
+    FrameInput,
     Mp4Writer,
     check_cancelled,
     clip_frames,
     encode_mp4,
-    even_pixels,
     fit_image,
     frame_counts,
     measure_duration,
@@ -58,7 +58,7 @@ class Shot(ToolInput):
         return self
 
 
-class ComposeVideoInput(ToolInput):
+class ComposeVideoInput(FrameInput):
     """Arguments of `compose_video`."""
 
     shots: list[Shot] = Field(min_length=1, max_length=48, description="The shots, in playing order.")
@@ -66,14 +66,6 @@ class ComposeVideoInput(ToolInput):
         str | None, asset_ref("audio", "Music or ambience under everything, looped or cut to the video's length.")
     ] = None
     duck_db: float = Field(default=12.0, ge=3, le=30, description="How many dB the soundtrack drops under narration.")
-    width: int = Field(default=512, ge=64, le=1920, description="Video width in pixels (even).")
-    height: int = Field(default=512, ge=64, le=1920, description="Video height in pixels (even).")
-    fps: int = Field(default=24, ge=1, le=60, description="Video frames per second.")
-
-    @field_validator("width", "height")
-    @classmethod
-    def _even(cls, value: int) -> int:
-        return even_pixels(value)
 
 
 @dataclass

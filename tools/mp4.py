@@ -8,8 +8,9 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+from pydantic import Field, field_validator
 
-from tools.base import ToolError
+from tools.base import ToolError, ToolInput
 
 
 def check_cancelled(cancelled: Callable[[], bool]) -> None:
@@ -165,3 +166,16 @@ def _timed_frames(frames, stream) -> Iterator[tuple[float, object]]:
         t = float(frame.time) if frame.time is not None else index / rate
         first = t if first is None else first
         yield t - first, frame
+
+
+class FrameInput(ToolInput):
+    """Output frame size and rate shared by the compositors (H.264 with yuv420p needs even sides)."""
+
+    width: int = Field(default=512, ge=64, le=1920, description="Video width in pixels (even).")
+    height: int = Field(default=512, ge=64, le=1920, description="Video height in pixels (even).")
+    fps: int = Field(default=24, ge=1, le=60, description="Video frames per second.")
+
+    @field_validator("width", "height")
+    @classmethod
+    def _even(cls, value: int) -> int:
+        return even_pixels(value)
