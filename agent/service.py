@@ -6,15 +6,14 @@ dir's log folder for programming errors); nothing escapes to kill the caller.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import traceback
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
+from agent.checkpoint import checkpointer
 from agent.deliver import deliver_run
 from agent.executor import Emit, Executor
 from agent.runtime import Runtime
@@ -70,24 +69,6 @@ def _create_run(rt: Runtime, kind: str, text: str, seed: int, out_dir: Path | No
         out = out_dir or rt.settings.outputs_path / run.id
         repo.update_run(s, run.id, output_dir=str(Path(out).resolve()), info=info)
         return run.id
-
-
-@contextmanager
-def checkpointer(rt: Runtime):
-    """LangGraph's SQLite checkpointer in the same database file (one run = one thread)."""
-    from langgraph.checkpoint.memory import InMemorySaver
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
-    if rt.checkpoint_path is None:  # other databases get their own saver with the API work
-        yield InMemorySaver()
-        return
-    conn = sqlite3.connect(rt.checkpoint_path, check_same_thread=False, timeout=30)
-    try:
-        saver = SqliteSaver(conn)
-        saver.setup()
-        yield saver
-    finally:
-        conn.close()
 
 
 def execute_run(rt: Runtime, run_id: str, emit: Emit = lambda e: None) -> dict[str, Any]:

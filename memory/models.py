@@ -158,12 +158,17 @@ class Run(Base):
     info: Mapped[dict[str, Any]] = mapped_column(JSONDict, default=dict)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     output_dir: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    # A client's Idempotency-Key and the hash of the body it came with: a repeat gets this run back.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = _created()
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     steps: Mapped[list[Step]] = relationship(order_by="Step.position", viewonly=True)
     assets: Mapped[list[Asset]] = relationship(order_by="Asset.created_at", viewonly=True)
+
+    __table_args__ = (UniqueConstraint("api_key_id", "idempotency_key"),)
 
 
 class Step(Base):
@@ -248,4 +253,19 @@ class Entity(Base):
     kind: Mapped[str] = mapped_column(String(50))
     description: Mapped[str] = mapped_column(Text)
     first_asset_id: Mapped[str | None] = _fk("assets.id")
+    created_at: Mapped[datetime] = _created()
+
+
+class Event(Base):
+    """One progress event of a run, kept so a client can replay a stream from any point.
+
+    The integer id increases with every event on every backend: it is the SSE event id.
+    """
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = _fk("runs.id", nullable=False, index=True)
+    type: Mapped[str] = mapped_column(String(50))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONDict, default=dict)
     created_at: Mapped[datetime] = _created()

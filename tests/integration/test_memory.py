@@ -14,7 +14,7 @@ from memory import Database, open_database, repo
 from memory.db import current_revision, downgrade, head_revision, make_engine, upgrade
 from memory.models import Base
 
-TABLES = {"api_keys", "sessions", "messages", "runs", "steps", "assets", "scores", "entities"}
+TABLES = {"api_keys", "sessions", "messages", "runs", "steps", "assets", "scores", "entities", "events"}
 
 
 @pytest.fixture
