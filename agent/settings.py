@@ -83,6 +83,21 @@ class CriticSettings(BaseModel):
     gates: Gates = Field(default_factory=Gates, description="Pass marks per profile.")
 
 
+class ServerSettings(BaseModel):
+    """The HTTP API (`storyloom serve`): background workers and the limits that protect them."""
+
+    workers: int = Field(default=1, ge=1, le=64, description="Runs executed at once by the server's workers.")
+    max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Largest JSON request body (413 beyond).")
+    max_upload_bytes: int = Field(default=200_000_000, ge=1024, description="Largest uploaded media file (413).")
+    max_in_flight_per_key: int = Field(
+        default=20, ge=1, description="Queued plus running runs one API key may have (429 beyond)."
+    )
+    sse_keepalive_s: float = Field(default=15.0, gt=0, description="Seconds between SSE keep-alive comments.")
+
+
+# --- narration settings go here (issue 7) ---
+
+
 class Settings(BaseSettings):
     """Storyloom's settings. Environment variables: STORYLOOM_<FIELD>, STORYLOOM_<GROUP>__<FIELD>."""
 
@@ -110,6 +125,7 @@ class Settings(BaseSettings):
     critic: CriticSettings = Field(default_factory=CriticSettings, description="STORYLOOM_CRITIC__*.")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="The planner LLM (STORYLOOM_LLM__*).")
     story: StorySettings = Field(default_factory=StorySettings, description="Story rendering (STORYLOOM_STORY__*).")
+    server: ServerSettings = Field(default_factory=ServerSettings, description="The HTTP API (STORYLOOM_SERVER__*).")
 
     @property
     def db_url(self) -> str:

@@ -71,6 +71,26 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--limit", type=int, help="run only the first N cases")
     ev.add_argument("--out", type=Path, help="report folder (default: <data dir>/evals/<suite>)")
 
+    serve = sub.add_parser("serve", help="run the HTTP API (FastAPI on uvicorn) with its background workers")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--profile", choices=PROFILES)
+
+    keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="action", required=True)
+    keys_create = keys.add_parser("create", help="make a key; it is printed once and stored hashed")
+    keys_create.add_argument("name", help="who the key is for")
+    keys.add_parser("list", help="every key: id, name, created, revoked")
+    keys_revoke = keys.add_parser("revoke", help="revoke a key by id")
+    keys_revoke.add_argument("key_id")
+
+    narrate = sub.add_parser("narrate", help="describe a media library for blind and low-vision people")
+    narrate.add_argument("paths", nargs="+", type=Path, help="files or folders (searched recursively)")
+    narrate.add_argument("--out", type=Path, help="output folder (default: <data dir>/narrations/<name>)")
+    narrate.add_argument("--resume", action="store_true", help="skip finished items, retry failed ones")
+    narrate.add_argument("--dry-run", action="store_true", help="list what would be done, do nothing")
+    narrate.add_argument("--profile", choices=PROFILES)
+    narrate.add_argument("--json", action="store_true", help="print the report as JSON")
+
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="migrate the database to the latest schema")
     return p
@@ -97,6 +117,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         ("runs", "list"): commands.runs_list,
         ("runs", "show"): commands.runs_show, ("models", "list"): commands.models_list,
         ("models", "prepare"): commands.models_prepare, ("db", "upgrade"): commands.db_upgrade,
+        ("serve", None): commands.serve, ("keys", "create"): commands.keys_create,
+        ("keys", "list"): commands.keys_list, ("keys", "revoke"): commands.keys_revoke,
+        ("narrate", None): commands.narrate,
         ("tool", "run"): commands.tool_run, ("tool", "list"): commands.tool_list, ("eval", None): commands.evaluate,
     }[(args.command, getattr(args, "action", None))]
     return handler(args)

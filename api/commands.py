@@ -262,3 +262,34 @@ def _eval_planner(args: argparse.Namespace) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "report.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0
+
+
+# The server, key and narration commands live in their own modules (kept out of this one's imports).
+def serve(args: argparse.Namespace) -> int:
+    from api import server_cmd
+
+    return server_cmd.serve(args)
+
+
+def keys_create(args: argparse.Namespace) -> int:
+    from api import server_cmd
+
+    return server_cmd.keys_create(args)
+
+
+def keys_list(args: argparse.Namespace) -> int:
+    from api import server_cmd
+
+    return server_cmd.keys_list(args)
+
+
+def keys_revoke(args: argparse.Namespace) -> int:
+    from api import server_cmd
+
+    return server_cmd.keys_revoke(args)
+
+
+def narrate(args: argparse.Namespace) -> int:
+    from api import narrate_cmd
+
+    return narrate_cmd.narrate(args)
