@@ -39,8 +39,9 @@ class StoryRequest(BaseModel):
 
 
 def create_story_run(rt: Runtime, request: StoryRequest, out_dir: Path | None = None,
-                     session_id: str | None = None) -> str:
-    return _create_run(rt, "story", request.prompt, request.seed, out_dir, session_id, {"scenes": request.scenes})
+                     session_id: str | None = None, **fields: Any) -> str:
+    return _create_run(rt, "story", request.prompt, request.seed, out_dir, session_id, {"scenes": request.scenes},
+                       **fields)
 
 
 class FreeformRequest(BaseModel):
@@ -58,16 +59,18 @@ class FreeformRequest(BaseModel):
 
 
 def create_freeform_run(rt: Runtime, request: FreeformRequest, out_dir: Path | None = None,
-                        session_id: str | None = None) -> str:
-    return _create_run(rt, "freeform", request.request, request.seed, out_dir, session_id, {"scenes": 3})
+                        session_id: str | None = None, **fields: Any) -> str:
+    return _create_run(rt, "freeform", request.request, request.seed, out_dir, session_id, {"scenes": 3}, **fields)
 
 
 def _create_run(rt: Runtime, kind: str, text: str, seed: int, out_dir: Path | None, session_id: str | None,
-                info: dict[str, Any]) -> str:
+                info: dict[str, Any], **fields: Any) -> str:
+    """Create a queued run; `fields` are extra run columns (api_key_id, idempotency_key, request_hash)."""
     with rt.db.session() as s:
-        run = repo.create_run(s, kind=kind, request=text, profile=rt.profile, seed=seed, session_id=session_id)
+        run = repo.create_run(s, kind=kind, request=text, profile=rt.profile, seed=seed, session_id=session_id,
+                              api_key_id=fields.pop("api_key_id", None))
         out = out_dir or rt.settings.outputs_path / run.id
-        repo.update_run(s, run.id, output_dir=str(Path(out).resolve()), info=info)
+        repo.update_run(s, run.id, output_dir=str(Path(out).resolve()), info=info, **fields)
         return run.id
 
 

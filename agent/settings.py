@@ -95,7 +95,22 @@ class ServerSettings(BaseModel):
     sse_keepalive_s: float = Field(default=15.0, gt=0, description="Seconds between SSE keep-alive comments.")
 
 
-# --- narration settings go here (issue 7) ---
+class NarrationSettings(BaseModel):
+    """Accessibility narration of media libraries (`storyloom narrate`, `POST /v1/narrations`)."""
+
+    library_roots: list[Path] = Field(
+        default_factory=list, description="Folders the API may read media from (JSON list); paths must resolve "
+        "inside one of them. The CLI treats the paths it is given as its roots.",
+    )
+    max_file_mb: float = Field(default=500.0, gt=0, description="Larger media files are refused per item.")
+    min_gap_s: float = Field(default=2.0, gt=0, description="Shortest pause in speech usable for a description.")
+    words_per_second: float = Field(default=2.5, gt=0, description="Word budget of a gap = gap seconds x this.")
+    max_speedup: float = Field(default=1.15, ge=1.0, le=1.5, description="Fastest a description may be spoken.")
+    duck_lu: float = Field(default=10.0, ge=10.0, description="How far the original soundtrack is lowered under "
+                           "a description (loudness units; WCAG practice asks for at least 10).")
+    target_lufs: float = Field(default=-23.0, le=-5.0, description="Integrated loudness of the described mix.")
+    alt_max_chars: int = Field(default=150, ge=40, le=400, description="Hard limit on alt text length.")
+    max_cue_wer: float = Field(default=0.05, ge=0, le=1, description="Round-trip WER allowed per spoken cue.")
 
 
 class Settings(BaseSettings):
@@ -126,6 +141,9 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings, description="The planner LLM (STORYLOOM_LLM__*).")
     story: StorySettings = Field(default_factory=StorySettings, description="Story rendering (STORYLOOM_STORY__*).")
     server: ServerSettings = Field(default_factory=ServerSettings, description="The HTTP API (STORYLOOM_SERVER__*).")
+    narration: NarrationSettings = Field(
+        default_factory=NarrationSettings, description="Accessibility narration (STORYLOOM_NARRATION__*)."
+    )
 
     @property
     def db_url(self) -> str:

@@ -1,0 +1,1 @@
+"""Accessibility narration of a media library: alt text, audio description, transcripts, reports."""
