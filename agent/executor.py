@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -140,12 +141,7 @@ class Executor:
         except ToolError as exc:
             return [self._finish(c.step, c.row_id, StepOutcome(c.step.id, "failed", error=str(exc)), started,
                                  batched=len(group)) for c in group]
-        outcomes = []
-        for call, result in zip(group, results, strict=True):
-            slots = self._record(call, result)
-            outcome = StepOutcome(call.step.id, "succeeded", slots, result.values)
-            outcomes.append(self._finish(call.step, call.row_id, outcome, started, batched=len(group)))
-        return outcomes
+        return [self._complete(call, result, started, len(group)) for call, result in zip(group, results, strict=True)]
 
     def _step_row(self, step: PlanStep) -> tuple[str, StepOutcome | None]:
         """The step's row (created if new) and, when it already succeeded, its recorded outcome."""
@@ -160,15 +156,19 @@ class Executor:
             repo.update_step(s, row.id, status="running", started_at=datetime.now(UTC), error=None)
             return row.id, None
 
-    def _record(self, call: _Call, result: ToolResult) -> dict[str, str]:
-        """Store each artifact's bytes and its lineage row; returns output slot -> asset id."""
-        slots = {}
+    def _complete(self, call: _Call, result: ToolResult, started: float, batched: int) -> StepOutcome:
+        """Store the artifacts and mark the step succeeded in ONE transaction: a process killed in
+        between leaves either both or neither, so a resumed run never records a step's assets twice."""
+        blobs = [self.store.put(art.data)[0] for art in result.artifacts]  # content-addressed: idempotent
         with self.db.session() as s:
-            for art in result.artifacts:
-                sha, _ = self.store.put(art.data)
-                row = repo.create_asset(s, **self._lineage(call, result, art), sha256=sha, cache_key=call.key)
-                slots[art.name] = row.id
-        return slots
+            slots = {art.name: repo.create_asset(s, **self._lineage(call, result, art), sha256=sha,
+                                                 cache_key=call.key).id
+                     for art, sha in zip(result.artifacts, blobs, strict=True)}
+            outcome = StepOutcome(call.step.id, "succeeded", slots, result.values)
+            self._finish(call.step, call.row_id, outcome, started, batched=batched, session=s)
+        # Announced after the commit, so a listener that reads the step back finds it finished.
+        self._announce(call.step, outcome, round((time.perf_counter() - started) / batched, 3), False, batched)
+        return outcome
 
     def _lineage(self, call: _Call, result: ToolResult, art: Artifact) -> dict:
         step = call.step
@@ -182,13 +182,18 @@ class Executor:
         }
 
     def _finish(self, step: PlanStep, row_id: str, outcome: StepOutcome, started: float, *,
-                cached: bool = False, batched: int = 1) -> StepOutcome:
-        duration = (time.perf_counter() - started) / batched  # a batch's time, shared by its steps
+                cached: bool = False, batched: int = 1, session=None) -> StepOutcome:
+        """Record the step's end (inside `session` when given) and then announce it."""
+        duration = round((time.perf_counter() - started) / batched, 3)  # a batch's time, shared by its steps
         values = {**outcome.values, **({"cached": True} if cached else {}),
                   **({"batched": batched} if batched > 1 else {})}
-        with self.db.session() as s:
+        with nullcontext(session) if session is not None else self.db.session() as s:
             repo.update_step(s, row_id, status=outcome.status, error=outcome.error, values=values,
-                             finished_at=datetime.now(UTC), duration_s=round(duration, 3))
-        self.emit({"type": "step", "step": step.id, "tool": step.tool, "status": outcome.status,
-                   "error": outcome.error, "duration": round(duration, 3), "cached": cached, "batched": batched})
+                             finished_at=datetime.now(UTC), duration_s=duration)
+        if session is None:
+            self._announce(step, outcome, duration, cached, batched)
         return outcome
+
+    def _announce(self, step: PlanStep, outcome: StepOutcome, duration: float, cached: bool, batched: int) -> None:
+        self.emit({"type": "step", "step": step.id, "tool": step.tool, "status": outcome.status,
+                   "error": outcome.error, "duration": duration, "cached": cached, "batched": batched})

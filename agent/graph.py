@@ -55,10 +55,10 @@ def build_graph(rt: Runtime, executor_for, checkpointer=None):
         done = {o.step_id: o.outputs for o in outcomes if o.status == "succeeded"}
         update: dict[str, Any] = {"outputs": {**state.get("outputs", {}), **done}, "passes": 1}
         failed = next((o for o in outcomes if o.status == "failed"), None)
-        if failed:
-            update.update(status="failed", error=f"step {failed.step_id} failed: {failed.error}")
-        elif executor.cancelled():
+        if executor.cancelled():  # a diffusion call stopped by the cancel fails its step: that is the cancel
             update.update(status="cancelled", error="cancelled")
+        elif failed:
+            update.update(status="failed", error=f"step {failed.step_id} failed: {failed.error}")
         return update
 
     def critique(state: RunState) -> dict:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -74,19 +75,25 @@ def _create_run(rt: Runtime, kind: str, text: str, seed: int, out_dir: Path | No
         return run.id
 
 
-def execute_run(rt: Runtime, run_id: str, emit: Emit = lambda e: None) -> dict[str, Any]:
-    """Run (or resume) `run_id` to a terminal status; returns its summary."""
+def execute_run(rt: Runtime, run_id: str, emit: Emit = lambda e: None,
+                cancelled: Callable[[], bool] = lambda: False) -> dict[str, Any]:
+    """Run `run_id` to a terminal status, or resume it from its last checkpoint; returns its summary."""
     from agent.graph import build_graph
 
     options = rt.settings.executor
-    executor = Executor(rt.db, rt.store, rt.models, run_id=run_id, emit=emit, workers=options.workers,
-                        batch=options.batch, use_cache=options.cache)
+    executor = Executor(rt.db, rt.store, rt.models, run_id=run_id, emit=emit, cancelled=cancelled,
+                        workers=options.workers, batch=options.batch, use_cache=options.cache)
     with rt.db.session() as s:
-        repo.update_run(s, run_id, status="running", started_at=datetime.now(UTC))
+        run = repo.get_run(s, run_id)
+        repo.update_run(s, run_id, status="running", started_at=run.started_at or datetime.now(UTC))
+    config = {"configurable": {"thread_id": run_id}, "recursion_limit": 200}
     try:
         with checkpointer(rt) as saver:
             graph = build_graph(rt, lambda _: executor, checkpointer=saver)
-            graph.invoke({"run_id": run_id}, {"configurable": {"thread_id": run_id}, "recursion_limit": 200})
+            # A thread with a checkpoint and nodes still to run was interrupted (a crash, a restart):
+            # invoking with None continues from that checkpoint instead of starting over.
+            pending = graph.get_state(config).next
+            graph.invoke(None if pending else {"run_id": run_id}, config)
     except Exception as exc:  # a bug must not take the process down: record it and fail the run
         _log_crash(rt, run_id)
         deliver_run(rt, run_id, status="failed", error=f"internal error: {type(exc).__name__}: {exc}")
