@@ -14,15 +14,23 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets its folder created, WAL, foreign keys and a busy timeout."""
+    """An engine for `url`; SQLite gets its folder created, WAL, foreign keys and a busy timeout.
+
+    PostgreSQL URLs without a driver (`postgresql://`, `postgres://`, as libpq writes them) use psycopg 3,
+    the driver that is installed (SQLAlchemy would otherwise look for psycopg2).
+    """
     parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        # pre_ping: a server restart must not hand a dead pooled connection to the next run.
+        return create_engine(parsed, pool_pre_ping=True)
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
     if parsed.database in (None, "", ":memory:"):
         # Every pooled connection would otherwise get its own, empty, in-memory database.
@@ -42,6 +50,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+# LangGraph's checkpointer keeps its tables in the same database (SqliteSaver: checkpoints, writes;
+# PostgresSaver: checkpoints, checkpoint_*). They are not ours: migrations and autogenerate leave them alone.
+CHECKPOINT_TABLES = frozenset({"checkpoints", "writes", "checkpoint_blobs", "checkpoint_writes",
+                               "checkpoint_migrations"})
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic's `include_name` hook: compare everything except the checkpointer's tables."""
+    return not (type_ == "table" and name in CHECKPOINT_TABLES)
 
 
 def _alembic_config() -> Config:
@@ -131,13 +150,18 @@ def open_database(url: str, *, auto_upgrade: bool = True) -> Database:
     RuntimeError naming the command that upgrades it.
     """
     engine = make_engine(url)
-    current, head = current_revision(engine), head_revision()
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        current, head = current_revision(engine), head_revision()
+    except OperationalError as exc:
+        engine.dispose()
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise RuntimeError(f"cannot open the database at {shown}: {reason}") from None
     if current != head and auto_upgrade and engine.dialect.name == "sqlite":
         upgrade(engine)
         current = current_revision(engine)
     if current != head:
         engine.dispose()
-        shown = make_url(url).render_as_string(hide_password=True)
         raise RuntimeError(
             f"database at {shown} is at revision {current}, expected {head}: run `storyloom db upgrade`"
         )

@@ -10,6 +10,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
+from memory.db import include_name
 from memory.models import Base
 
 config = context.config
@@ -27,7 +28,8 @@ def _url() -> str:
 
 
 def _configure(**kwargs: Any) -> None:
-    context.configure(target_metadata=target_metadata, compare_type=True, **kwargs)
+    # include_name: LangGraph's checkpoint tables share the database; autogenerate must not drop them.
+    context.configure(target_metadata=target_metadata, compare_type=True, include_name=include_name, **kwargs)
 
 
 def run_migrations_offline() -> None:

@@ -1,4 +1,5 @@
-"""The SQL memory: migrations match the models, SQLite setup, lineage round trip, foreign keys."""
+"""The SQL memory on SQLite and PostgreSQL: migrations match the models, SQLite setup, lineage round trip,
+foreign keys, unique constraints, event ids."""
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -7,26 +8,31 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from memory import Database, open_database, repo
 from memory.db import current_revision, downgrade, head_revision, make_engine, upgrade
-from memory.models import Base
+from memory.models import ApiKey, Base, Event
 
 TABLES = {"api_keys", "sessions", "messages", "runs", "steps", "assets", "scores", "entities", "events"}
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'db' / 'memory.db'}")
+def engine(db_url: str) -> Iterator[Engine]:
+    """An empty database on each backend (see tests/fixtures/postgres.py)."""
+    engine = make_engine(db_url)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    db = open_database(f"sqlite:///{tmp_path / 'memory.db'}")
+def db(db_url: str) -> Iterator[Database]:
+    """A migrated database on each backend; PostgreSQL is never migrated implicitly, so upgrade first."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    engine.dispose()
+    db = open_database(db_url, auto_upgrade=False)
     yield db
     db.close()
 
@@ -69,6 +75,30 @@ def test_open_database_creates_the_schema_in_wal_mode(tmp_path: Path) -> None:
 def test_open_database_refuses_an_old_schema_without_auto_upgrade(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="storyloom db upgrade"):
         open_database(f"sqlite:///{tmp_path / 'memory.db'}", auto_upgrade=False)
+
+
+def test_an_unreachable_server_is_one_clear_line() -> None:
+    with pytest.raises(RuntimeError, match=r"^cannot open the database at postgresql://u:\*\*\*@127.0.0.1:9/x: ") as e:
+        open_database("postgresql://u:secret@127.0.0.1:9/x")
+    assert "\n" not in str(e.value) and "secret" not in str(e.value)
+
+
+def test_a_libpq_style_url_uses_psycopg(pg_url: str) -> None:
+    engine = make_engine(pg_url.replace("postgresql+psycopg://", "postgres://"))
+    try:
+        assert engine.dialect.driver == "psycopg" and current_revision(engine) is None
+    finally:
+        engine.dispose()
+
+
+def test_postgresql_is_never_migrated_implicitly(pg_url: str) -> None:
+    with pytest.raises(RuntimeError, match=r"is at revision None, expected .*storyloom db upgrade"):
+        open_database(pg_url)
+    engine = make_engine(pg_url)
+    try:
+        assert _tables(engine) == set()
+    finally:
+        engine.dispose()
 
 
 def _write_lineage(db: Database) -> dict[str, str]:
@@ -198,3 +228,41 @@ def test_foreign_keys_are_enforced(db: Database) -> None:
         repo.create_asset(s, run_id="0" * 32, kind="image", mime="image/png", sha256="c" * 64, size=1)
     with db.session() as s:
         assert repo.list_assets(s, run_id="0" * 32) == []
+
+
+def test_unique_constraints_are_enforced(db: Database) -> None:
+    with db.session() as s:
+        s.add(ApiKey(id="k" * 32, name="client", key_hash="h" * 64))
+        run_id = repo.create_run(s, kind="story", request="r", profile="offline").id
+        repo.create_step(s, run_id=run_id, key="s1", tool="image", args={})
+        first = repo.create_run(s, kind="brief", request="b", profile="offline", api_key_id="k" * 32)
+        repo.update_run(s, first.id, idempotency_key="same")
+    with pytest.raises(IntegrityError), db.session() as s:
+        repo.create_step(s, run_id=run_id, key="s1", tool="speak", args={})
+    with pytest.raises(IntegrityError), db.session() as s:
+        other = repo.create_run(s, kind="brief", request="b", profile="offline", api_key_id="k" * 32)
+        repo.update_run(s, other.id, idempotency_key="same")
+    with db.session() as s:
+        # Without a key, the same idempotency key is no conflict (NULLs are distinct on both backends).
+        for _ in range(2):
+            repo.update_run(s, repo.create_run(s, kind="brief", request="b", profile="offline").id,
+                            idempotency_key="same")
+        assert [st.tool for st in repo.list_steps(s, run_id)] == ["image"]
+        assert len(repo.list_runs(s)) == 4
+
+
+def test_event_ids_increase_across_runs(db: Database) -> None:
+    with db.session() as s:
+        runs = [repo.create_run(s, kind="story", request=str(i), profile="offline").id for i in range(2)]
+    ids = []
+    for i in range(6):
+        with db.session() as s:
+            event = Event(run_id=runs[i % 2], type="step", data={"n": i, "nested": {"ok": True}})
+            s.add(event)
+            s.flush()
+            ids.append(event.id)
+    assert ids == sorted(ids) and len(set(ids)) == 6 and all(isinstance(i, int) for i in ids)
+    with db.session() as s:
+        stored = s.scalars(select(Event).where(Event.run_id == runs[1]).order_by(Event.id)).all()
+        assert [e.data["n"] for e in stored] == [1, 3, 5] and stored[0].data["nested"] == {"ok": True}
+        assert stored[0].created_at.tzinfo is not None
