@@ -1,5 +1,54 @@
-"""Errors the CLI and API report to people (one short hierarchy, mapped to exit codes in one place)."""
+"""Errors the CLI and API report to people (one short hierarchy, mapped to exit codes and HTTP
+statuses in one place). API errors are always `{"error": {"code": ..., "message": ...}}`."""
+from __future__ import annotations
 
 
 class UsageError(Exception):
     """Bad input from the user: reported in one line with exit code 2."""
+
+
+class ApiError(Exception):
+    """An HTTP error with a stable machine-readable code and a one-line message."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+def not_found(what: str) -> ApiError:
+    # Another key's objects are "not found" too: their existence is not revealed.
+    return ApiError(404, "not_found", f"no {what} with that id")
+
+
+def install_handlers(app) -> None:
+    """Map every error FastAPI can raise onto the one error shape."""
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException
+
+    def body(code: str, message: str) -> dict:
+        return {"error": {"code": code, "message": message}}
+
+    async def api_error(request, exc: ApiError):
+        return JSONResponse(body(exc.code, exc.message), status_code=exc.status, headers=exc.headers)
+
+    async def validation(request, exc: RequestValidationError):
+        return JSONResponse(body("invalid_request", first_validation_error(exc.errors())), status_code=422)
+
+    async def http_error(request, exc: HTTPException):
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 413: "too_large"}
+        return JSONResponse(body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
+                            status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(RequestValidationError, validation)
+    app.add_exception_handler(HTTPException, http_error)
+
+
+def first_validation_error(errors: list[dict]) -> str:
+    """'body.deliverables.0.width: Input should be less than or equal to 1024' — one line."""
+    if not errors:
+        return "invalid request"
+    err = errors[0]
+    where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+    return f"{where}: {err.get('msg', 'invalid value')}"[:300]

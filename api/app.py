@@ -1,0 +1,50 @@
+"""The HTTP API: FastAPI app with background run workers (`storyloom serve`).
+
+OpenAPI at /openapi.json, interactive docs at /docs. Every object belongs to the API key that made
+it; another key gets 404 for it. Runs execute in the server's worker threads and resume after a
+restart from their last checkpoint.
+"""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from agent.jobs import Runner
+from agent.runtime import Runtime
+from api.errors import install_handlers
+from api.limits import BodyLimit
+from api.metrics import Metrics
+
+
+def _narration(rt: Runtime, run_id: str, emit, cancelled) -> None:
+    from agent.narrate.run import execute_narration
+
+    execute_narration(rt, run_id, emit, cancelled)
+
+
+def create_app(rt: Runtime) -> FastAPI:
+    """The app for one runtime; its workers start with the app and stop with it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.runner.start()
+        try:
+            yield
+        finally:
+            app.state.runner.stop()
+
+    app = FastAPI(title="Storyloom", version="0.1.0", lifespan=lifespan,
+                  description="Stories, content briefs and accessible descriptions of media, from one request.")
+    server = rt.settings.server
+    metrics: Metrics | None = None
+    runner = Runner(rt, server.workers, {"narration": _narration}, on_event=lambda run_id, e: metrics and metrics.observe(run_id, e))
+    metrics = Metrics(rt, runner)
+    app.state.rt, app.state.runner, app.state.metrics = rt, runner, metrics
+    install_handlers(app)
+    app.add_middleware(BodyLimit, max_json=server.max_body_bytes, max_upload=server.max_upload_bytes)
+    from api.routes import assets, briefs, ops, runs, sessions
+
+    for module in (sessions, briefs, runs, assets, ops):
+        app.include_router(module.router)
+    return app

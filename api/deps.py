@@ -1,0 +1,58 @@
+"""What every route shares: the runtime and runner, the caller's key, starting a run, streaming one."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from agent.jobs import Runner
+from agent.runtime import Runtime
+from api import sse
+from api.auth import require_key
+from api.errors import ApiError
+from api.schemas import ErrorBody
+from api.views import run_out
+
+Owner = Annotated[str, Depends(require_key)]
+ERRORS = {401: {"model": ErrorBody}, 404: {"model": ErrorBody}, 422: {"model": ErrorBody}}
+SSE_RESPONSE = {200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+                      "description": "Server-sent events; the last one is succeeded, failed or cancelled."}}
+
+
+def runtime(request: Request) -> Runtime:
+    return request.app.state.rt
+
+
+def runner(request: Request) -> Runner:
+    return request.app.state.runner
+
+
+async def start_run(request: Request, owner: str, create: Callable[[], str]) -> str:
+    """Check the key's in-flight limit, create the run (in a thread: it touches the database), queue it."""
+    limit = runtime(request).settings.server.max_in_flight_per_key
+    active = await run_in_threadpool(runner(request).in_flight, owner)
+    if active >= limit:
+        raise ApiError(429, "rate_limited", f"this key already has {active} runs queued or running (limit {limit}); "
+                       "wait for some to finish or cancel them", {"Retry-After": "5"})
+    run_id = await run_in_threadpool(create)
+    await run_in_threadpool(runner(request).emit, run_id, {"type": "queued", "status": "queued"})
+    runner(request).submit(run_id, owner)
+    return run_id
+
+
+async def run_json(request: Request, run_id: str, status_code: int = 200) -> JSONResponse:
+    return JSONResponse(await run_in_threadpool(run_out, runtime(request), run_id), status_code=status_code)
+
+
+def wants_stream(request: Request) -> bool:
+    return "text/event-stream" in request.headers.get("accept", "")
+
+
+def event_stream(request: Request, run_id: str, after: int = 0) -> StreamingResponse:
+    rt = runtime(request)
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # proxies must not buffer a live stream
+    return StreamingResponse(sse.stream(rt, run_id, after, rt.settings.server.sse_keepalive_s),
+                             media_type="text/event-stream", headers=headers)

@@ -1,0 +1,56 @@
+"""Content briefs from other systems: a goal and a list of deliverables, run as one job.
+
+`Idempotency-Key` makes retries safe: the same key with the same body returns the first run (200)
+instead of starting another; the same key with a different body is refused (422)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
+
+from agent.recipes.brief import Brief, create_brief_run
+from api.deps import ERRORS, Owner, run_json, runtime, start_run
+from api.errors import ApiError
+from api.schemas import ErrorBody, RunOut
+from memory.models import Run
+
+router = APIRouter(prefix="/v1/briefs", tags=["briefs"], responses=ERRORS)
+
+
+@router.post("", response_model=RunOut, status_code=202,
+             responses={200: {"model": RunOut, "description": "A repeat of an earlier request (same Idempotency-Key "
+                              "and body): the run it started."}, 409: {"model": ErrorBody}, 429: {"model": ErrorBody}},
+             summary="Submit a content brief; answers 202 with the queued run")
+async def submit_brief(request: Request, brief: Brief, owner: Owner,
+                       idempotency_key: Annotated[str | None, Header(max_length=200)] = None):
+    digest = hashlib.sha256(json.dumps(brief.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+    if idempotency_key:
+        earlier = await run_in_threadpool(_earlier, request, owner, idempotency_key, digest)
+        if earlier:
+            return await run_json(request, earlier, 200)
+
+    def create() -> str:
+        try:
+            return create_brief_run(runtime(request), brief, api_key_id=owner, idempotency_key=idempotency_key,
+                                    request_hash=digest)
+        except IntegrityError:  # the same key raced in from another request: answer with its run
+            raise ApiError(409, "conflict", "a request with this Idempotency-Key is being processed; retry") from None
+
+    run_id = await start_run(request, owner, create)
+    return await run_json(request, run_id, 202)
+
+
+def _earlier(request: Request, owner: str, key: str, digest: str) -> str | None:
+    with runtime(request).db.session() as s:
+        run = s.scalar(select(Run).where(Run.api_key_id == owner, Run.idempotency_key == key))
+        if run is None:
+            return None
+        if run.request_hash != digest:
+            raise ApiError(422, "idempotency_mismatch",
+                           "this Idempotency-Key was used with a different request body")
+        return run.id

@@ -1,0 +1,70 @@
+"""Runs: list, inspect, follow live (SSE with replay), cancel."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from api import sse
+from api.deps import ERRORS, SSE_RESPONSE, Owner, event_stream, run_json, runner, runtime
+from api.schemas import RunList, RunOut
+from api.views import owned_run
+from memory.models import RUN_STATUSES, Run
+
+router = APIRouter(prefix="/v1/runs", tags=["runs"], responses=ERRORS)
+
+
+@router.get("", response_model=RunList, summary="Your runs, newest first")
+async def list_runs(request: Request, owner: Owner, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                    status: Annotated[str | None, Query(description=" | ".join(RUN_STATUSES))] = None) -> dict:
+    def query() -> dict:
+        stmt = select(Run).where(Run.api_key_id == owner)
+        if status:
+            stmt = stmt.where(Run.status == status)
+        stmt = stmt.order_by(Run.created_at.desc(), Run.id).limit(limit)
+        with runtime(request).db.session() as s:
+            return {"runs": [_brief(r) for r in s.scalars(stmt)]}
+
+    return await run_in_threadpool(query)
+
+
+def _brief(run: Run) -> dict:
+    return {"id": run.id, "kind": run.kind, "status": run.status, "profile": run.profile, "title": run.title,
+            "request": run.request, "error": run.error, "session_id": run.session_id,
+            "created_at": run.created_at.isoformat() if run.created_at else None,
+            "started_at": run.started_at.isoformat() if run.started_at else None,
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None}
+
+
+@router.get("/{run_id}", response_model=RunOut, summary="A run: status, plan, steps, assets, scores, error")
+async def get_run(request: Request, run_id: str, owner: Owner):
+    await _check(request, run_id, owner)
+    return await run_json(request, run_id)
+
+
+@router.get("/{run_id}/events", responses=SSE_RESPONSE, response_class=StreamingResponse,
+            summary="Server-sent events of a run; Last-Event-ID replays from there")
+async def run_events(request: Request, run_id: str, owner: Owner,
+                     last_event_id: Annotated[str | None, Header()] = None,
+                     after: Annotated[int | None, Query(ge=0, description="Replay after this event id")] = None):
+    await _check(request, run_id, owner)
+    return event_stream(request, run_id, after if after is not None else sse.parse_last_id(last_event_id))
+
+
+@router.post("/{run_id}/cancel", response_model=RunOut, status_code=202,
+             summary="Cancel: a queued run at once, a running one between steps")
+async def cancel_run(request: Request, run_id: str, owner: Owner):
+    await _check(request, run_id, owner)
+    await run_in_threadpool(runner(request).cancel, run_id)
+    return await run_json(request, run_id, 202)
+
+
+async def _check(request: Request, run_id: str, owner: str) -> None:
+    def check() -> None:
+        with runtime(request).db.session() as s:
+            owned_run(s, run_id, owner)
+
+    await run_in_threadpool(check)

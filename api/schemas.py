@@ -1,0 +1,124 @@
+"""Response bodies of the HTTP API (request bodies are the agent's own validated models)."""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. not_found, invalid_request, rate_limited.")
+    message: str = Field(description="One line for people.")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class StepOut(BaseModel):
+    key: str
+    tool: str
+    status: str
+    error: str | None = None
+    duration_s: float | None = None
+    rounds: int = 0
+    passed: bool | None = Field(default=None, description="Whether the critic's chosen candidate passed its gate.")
+
+
+class AssetBrief(BaseModel):
+    id: str
+    role: str | None = None
+    kind: str
+    mime: str
+    duration: float | None = None
+    intent: str = ""
+    parent: str | None = None
+    selected: bool | None = Field(default=None, description="The critic's winner among a step's candidates.")
+    scores: dict[str, float] = Field(default_factory=dict)
+
+
+class RunOut(BaseModel):
+    id: str
+    kind: str
+    status: str = Field(description="queued | running | succeeded | failed | cancelled")
+    profile: str
+    title: str | None = None
+    request: str
+    error: str | None = None
+    session_id: str | None = None
+    created_at: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    plan: dict[str, Any] | None = None
+    steps: list[StepOut] = Field(default_factory=list)
+    assets: list[AssetBrief] = Field(default_factory=list)
+
+
+class RunList(BaseModel):
+    runs: list[RunOut]
+
+
+class MessageOut(BaseModel):
+    role: str
+    content: str
+    run_id: str | None = None
+    created_at: str | None = None
+
+
+class SessionOut(BaseModel):
+    id: str
+    title: str | None = None
+    created_at: str | None = None
+    messages: list[MessageOut] = Field(default_factory=list)
+
+
+class SessionList(BaseModel):
+    sessions: list[SessionOut]
+
+
+class ScoreOut(BaseModel):
+    metric: str
+    value: float
+    model_id: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Lineage(BaseModel):
+    run_id: str | None = None
+    step: str | None = Field(default=None, description="The plan step that made it.")
+    tool: str | None = None
+    model_id: str | None = None
+    model_revision: str | None = None
+    seed: int | None = None
+    parents: list[str] = Field(default_factory=list, description="Revision chain: parent, grandparent, ...")
+    inputs: list[str] = Field(default_factory=list, description="Assets the call read (by id).")
+    cached_from: str | None = Field(default=None, description="The asset whose stored result was reused.")
+
+
+class AssetOut(BaseModel):
+    id: str
+    kind: str
+    mime: str
+    size: int
+    sha256: str
+    role: str | None = None
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    intent: str = ""
+    created_at: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    lineage: Lineage
+    scores: list[ScoreOut] = Field(default_factory=list)
+
+
+class KeyOut(BaseModel):
+    status: str
+
+
+class Health(BaseModel):
+    status: str
+    profile: str
+    database: str
+    workers: int
+    queue_depth: int

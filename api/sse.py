@@ -1,0 +1,65 @@
+"""Server-sent events of one run, read from the events table: replay from `Last-Event-ID`, then
+follow live, and end with the terminal event (succeeded, failed or cancelled)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+from starlette.concurrency import run_in_threadpool
+
+from agent import events
+from agent.runtime import Runtime
+from memory import repo
+
+POLL_S = 0.25
+# A finished run whose terminal event never got written (a crash between the two writes) gets one
+# made up once it has been finished this long, so no stream waits forever.
+SYNTHETIC_AFTER_S = 5.0
+
+
+def format_event(event: dict) -> str:
+    payload = {"type": event["type"], **event.get("data", {}), "at": event.get("at")}
+    return f"id: {event['id']}\nevent: {event['type']}\ndata: {json.dumps(payload, separators=(',', ':'))}\n\n"
+
+
+def parse_last_id(value: str | None) -> int:
+    try:
+        return max(int((value or "0").strip()), 0)
+    except ValueError:
+        return 0
+
+
+async def stream(rt: Runtime, run_id: str, after: int, keepalive_s: float) -> AsyncIterator[str]:
+    beat = time.monotonic()
+    yield "retry: 2000\n\n"
+    while True:
+        batch = await run_in_threadpool(events.since, rt.db, run_id, after)
+        for event in batch:
+            after = event["id"]
+            yield format_event(event)
+            if event["type"] in events.TERMINAL:
+                return
+        if batch:
+            continue
+        finished = await run_in_threadpool(_finished_long_ago, rt, run_id)
+        if finished:
+            status, error = finished
+            yield format_event({"id": after, "type": status, "data": {"status": status, "error": error}})
+            return
+        if time.monotonic() - beat > keepalive_s:
+            beat = time.monotonic()
+            yield ": keep-alive\n\n"
+        await asyncio.sleep(POLL_S)
+
+
+def _finished_long_ago(rt: Runtime, run_id: str) -> tuple[str, str | None] | None:
+    with rt.db.session() as s:
+        run = repo.get_run(s, run_id)
+        if run.status not in events.TERMINAL or run.finished_at is None:
+            return None
+        if (datetime.now(UTC) - run.finished_at).total_seconds() < SYNTHETIC_AFTER_S:
+            return None
+        return run.status, run.error

@@ -1,0 +1,103 @@
+"""Durable runs: a server killed with SIGKILL in the middle of a run and started again finishes the
+run from its last checkpoint, with exactly the assets an uninterrupted run makes (none lost, none
+duplicated) and without redoing the steps that had finished."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import httpx
+
+from tests.fixtures.server import free_port, read_sse
+
+BRIEF = {
+    "goal": "a lighthouse at night", "seed": 3,
+    "deliverables": [
+        {"kind": "image", "width": 64, "height": 64, "steps": 2},
+        {"kind": "caption", "of": 0},
+        {"kind": "narration", "text": "The lamp turns all night long."},
+        {"kind": "video", "from_image": 0, "seconds": 1, "fps": 4, "width": 64, "height": 64, "steps": 2},
+    ],
+}
+
+
+def _start(env: dict, port: int) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited: {process.stderr.read().decode()[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the server did not start in 120 s")
+
+
+def _key(env: dict) -> str:
+    out = subprocess.run([sys.executable, "-m", "api.cli", "keys", "create", "crash-test"], env=env,
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def _follow(client: httpx.Client, run_id: str, until) -> list[dict]:
+    seen = []
+    with client.stream("GET", f"/v1/runs/{run_id}/events", timeout=300) as response:
+        for event in read_sse(response):
+            seen.append(event)
+            if until(event):
+                break
+    return seen
+
+
+def _assets(client: httpx.Client, run: dict) -> Counter:
+    return Counter((a["role"], client.get(f"/v1/assets/{a['id']}").json()["sha256"]) for a in run["assets"])
+
+
+def _crashed_run(env: dict) -> tuple[dict, Counter, dict]:
+    """The brief on a server process that is SIGKILLed after the first finished step, then restarted."""
+    port = free_port()
+    key = _key(env)
+    server = _start(env, port)
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"})
+    try:
+        run_id = client.post("/v1/briefs", json=BRIEF).json()["id"]
+        _follow(client, run_id, lambda e: e["event"] == "step" and e["data"]["status"] == "succeeded")
+        before = client.get(f"/v1/runs/{run_id}").json()
+        assert before["status"] == "running", "the run must still be going when the server dies"
+        done_before = {s["key"]: s for s in before["steps"] if s["status"] == "succeeded"}
+        server.send_signal(signal.SIGKILL)
+        server.wait(30)
+        server = _start(env, port)
+        events = _follow(client, run_id, lambda e: e["event"] in ("succeeded", "failed", "cancelled"))
+        run = client.get(f"/v1/runs/{run_id}").json()
+        return run, _assets(client, run), {"events": events, "done_before": done_before}
+    finally:
+        client.close()
+        server.kill()
+        server.wait(30)
+
+
+def test_a_killed_server_resumes_its_run_with_exactly_the_expected_assets(api, env, tmp_path):
+    # The reference: the same brief, uninterrupted, on the in-process server (its own data dir).
+    with api.client(api.key()) as client:
+        clean = api.wait(client, client.post("/v1/briefs", json=BRIEF).json()["id"])
+        clean_assets = _assets(client, clean)
+    env = {**env, "STORYLOOM_CRITIC__MAX_ROUNDS": "0", "PYTHONPATH": os.getcwd(),
+           "STORYLOOM_DATA_DIR": str(tmp_path / "crash")}
+    crashed, crashed_assets, seen = _crashed_run(env)
+    assert clean["status"] == "succeeded", clean["error"]
+    assert crashed["status"] == "succeeded", crashed["error"]
+    assert seen["done_before"], "at least one step had finished before the kill"
+    assert any(e["event"] == "resumed" for e in seen["events"])
+    assert crashed_assets == clean_assets  # same roles and bytes: nothing lost, nothing duplicated
+    after = {s["key"]: s for s in crashed["steps"]}
+    for key, step in seen["done_before"].items():  # finished steps were not redone
+        assert after[key]["duration_s"] == step["duration_s"]
