@@ -32,7 +32,8 @@ REF_KEYS = ("$ref", "$value")
 # tools are left out: the critic runs them itself, they are not something a user asks for.
 ALLOWED_TOOLS: dict[str, set[str]] = {
     "story": {"generate_image", "speak", "compose_story", "compose_video"},
-    "brief": {"generate_image", "generate_video", "speak", "compose_video", "compose_story"},
+    "brief": {"generate_image", "generate_video", "caption_image", "caption_video", "speak", "compose_video",
+              "compose_story"},
     "narration": {"caption_image", "caption_video", "transcribe", "speak", "compose_video", "compose_story"},
     "freeform": {"generate_image", "generate_video", "caption_image", "caption_video", "speak", "transcribe",
                  "compose_story", "compose_video"},

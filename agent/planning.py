@@ -1,13 +1,21 @@
-"""Turning a run's request into a validated Plan: the story recipe, or the free-form LLM planner
-(which hands story requests back to the story recipe)."""
+"""Turning a run's request into a validated Plan: the story recipe (or a chat edit of an earlier
+storyboard), the brief recipe, or the free-form LLM planner (which hands story requests back to the
+story recipe). Runs of a chat session are planned with the session's history and characters."""
 from __future__ import annotations
 
+from pydantic import ValidationError
+
+from agent.chat import session_context
 from agent.executor import Emit
 from agent.llm_record import RecordedLLM
 from agent.plan import ALLOWED_TOOLS, Plan, validate_plan
 from agent.planner import plan_request
 from agent.recipes import story
+from agent.recipes.brief import Brief
+from agent.recipes.brief_text import plan_brief
+from agent.recipes.edit import SceneEdit, apply_edit
 from agent.recipes.freeform import freeform_plan
+from agent.recipes.storyboard import Storyboard
 from agent.runtime import Runtime
 from memory import repo
 from tools.base import ToolError
@@ -18,7 +26,12 @@ def plan_run(rt: Runtime, run_id: str, emit: Emit) -> Plan:
     with rt.db.session() as s:
         run = repo.get_run(s, run_id)
         kind, request, seed, scenes = run.kind, run.request, run.seed or 0, int(run.info.get("scenes", 3))
+        info = dict(run.info)
     llm = run_llm(rt, run_id)
+    if kind == "brief":
+        return _brief(rt, run_id, llm, info, seed, emit)
+    if kind == "story" and "chat" in info:
+        return _story_edit(rt, run_id, llm, info["chat"], seed, emit)
     if kind == "freeform":
         plan = _freeform(rt, run_id, llm, request, seed, emit)
         if plan is not None:
@@ -29,24 +42,62 @@ def plan_run(rt: Runtime, run_id: str, emit: Emit) -> Plan:
     result = story.write_storyboard(
         llm, request, scenes, seed=seed, max_tokens=rt.settings.story.llm_max_new_tokens,
         progress=lambda text: emit({"type": "stage", "stage": "plan", "detail": text}),
+        known="; ".join(_context(rt, run_id)[1]),
     )
-    plan = story.compile_plan(result.storyboard, rt.settings.story, seed=seed)
-    errors = validate_plan(plan, ALLOWED_TOOLS["story"])
+    plan = _checked(story.compile_plan(result.storyboard, rt.settings.story, seed=seed), "story")
+    _record(rt, run_id, plan, result)
+    return plan
+
+
+def _checked(plan: Plan, kind: str) -> Plan:
+    errors = validate_plan(plan, ALLOWED_TOOLS[kind])
     if errors:
         raise ToolError("; ".join(errors))
-    _record(rt, run_id, plan, result)
+    return plan
+
+
+def _context(rt: Runtime, run_id: str) -> tuple[list[str], list[str]]:
+    """(history, entities) of the run's chat session; empty outside a session."""
+    with rt.db.session() as s:
+        return session_context(s, repo.get_run(s, run_id))
+
+
+def _story_edit(rt: Runtime, run_id: str, llm: RecordedLLM, chat: dict, seed: int, emit: Emit) -> Plan:
+    """A chat edit: the earlier storyboard with the named scene(s) changed; no new storyboard is asked for."""
+    edit = SceneEdit(**chat["edit"])
+    emit({"type": "stage", "stage": "plan", "detail": f"editing {edit.describe()}"})
+    board, notes = apply_edit(Storyboard.model_validate(chat["board"]), edit, llm, seed=seed)
+    plan = _checked(story.compile_plan(board, rt.settings.story, seed=seed), "story")
+    _record(rt, run_id, plan, story.StoryboardResult(board, "edit", notes), entities=False)
+    return plan
+
+
+def _brief(rt: Runtime, run_id: str, llm: RecordedLLM, info: dict, seed: int, emit: Emit) -> Plan:
+    try:
+        brief = Brief.model_validate(info.get("brief"))
+    except ValidationError as exc:
+        raise ToolError(f"the run's brief is not valid: {str(exc).splitlines()[0]}") from None
+    emit({"type": "stage", "stage": "plan", "detail": f"brief of {len(brief.deliverables)} deliverable(s)"})
+    plan, text = plan_brief(llm, brief, rt.settings.story, seed=seed,
+                            progress=lambda detail: emit({"type": "stage", "stage": "plan", "detail": detail}))
+    plan = _checked(plan, "brief")
+    with rt.db.session() as s:
+        run = repo.get_run(s, run_id)
+        repo.update_run(s, run_id, plan=plan.model_dump(), title=brief.goal[:120],
+                        info={**run.info, "brief_text": text.record()})
+        for board in text.boards.values():
+            for character in board.characters:
+                repo.create_entity(s, name=character.name, kind="character", description=character.look,
+                                   run_id=run_id, session_id=run.session_id)
     return plan
 
 
 def _freeform(rt: Runtime, run_id: str, llm: RecordedLLM, request: str, seed: int, emit: Emit) -> Plan | None:
     """The LLM planner's validated plan, or None when the request is really a story."""
     emit({"type": "stage", "stage": "plan", "detail": f"planning with {rt.llm.name}"})
-    with rt.db.session() as s:
-        run = repo.get_run(s, run_id)
-        entities = [f"{e.name}: {e.description}" for e in repo.list_entities(s, session_id=run.session_id)] \
-            if run.session_id else []
+    history, entities = _context(rt, run_id)
     try:
-        result = plan_request(llm, request, entities=entities, seed=seed)
+        result = plan_request(llm, request, history=history, entities=entities, seed=seed)
     except ValueError as exc:
         raise ToolError(str(exc)) from None
     if result.plan is None and result.intent == "story":
@@ -70,13 +121,13 @@ def run_llm(rt: Runtime, run_id: str) -> RecordedLLM:
     return RecordedLLM(rt.llm, rt.db, rt.store, run_id=run_id, use_cache=rt.settings.executor.cache)
 
 
-def _record(rt: Runtime, run_id: str, plan: Plan, result: story.StoryboardResult) -> None:
+def _record(rt: Runtime, run_id: str, plan: Plan, result: story.StoryboardResult, *, entities: bool = True) -> None:
     board = result.storyboard
     with rt.db.session() as s:
         run = repo.get_run(s, run_id)
         info = {**run.info, "storyboard": {"source": result.source, "llm": rt.llm.name, "notes": result.notes,
                                            "board": board.model_dump()}}
         repo.update_run(s, run_id, title=board.title, plan=plan.model_dump(), info=info)
-        for character in board.characters:
+        for character in board.characters if entities else []:  # an edit's cast is the earlier run's
             repo.create_entity(s, name=character.name, kind="character", description=character.look,
                                run_id=run_id, session_id=run.session_id)

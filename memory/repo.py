@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
-from memory.models import Asset, Base, Entity, Run, Score, Step
+from memory.models import Asset, Base, ChatSession, Entity, Message, Run, Score, Step
 
 _M = TypeVar("_M", bound=Base)
 
@@ -213,4 +213,44 @@ def list_entities(s: Session, *, session_id: str | None = None, run_id: str | No
         query = query.where(Entity.session_id == session_id)
     if run_id is not None:
         query = query.where(Entity.run_id == run_id)
+    return list(s.scalars(query))
+
+
+# --- chat sessions and messages -----------------------------------------------------------
+
+
+def create_session(s: Session, *, api_key_id: str | None = None, title: str | None = None) -> ChatSession:
+    return _add(s, ChatSession(api_key_id=api_key_id, title=title))
+
+
+def get_session(s: Session, session_id: str) -> ChatSession | None:
+    return s.get(ChatSession, session_id)
+
+
+def list_sessions(s: Session, *, api_key_id: str | None = None, limit: int = 50) -> list[ChatSession]:
+    """Newest first; only the key's own sessions when `api_key_id` is given."""
+    query = select(ChatSession).order_by(ChatSession.created_at.desc(), ChatSession.id).limit(limit)
+    if api_key_id is not None:
+        query = query.where(ChatSession.api_key_id == api_key_id)
+    return list(s.scalars(query))
+
+
+def update_session(s: Session, session_id: str, **fields: Any) -> ChatSession:
+    """Set only the given columns (e.g. `title`); KeyError when the session does not exist."""
+    return _update(s, ChatSession, session_id, fields)
+
+
+def add_message(s: Session, *, session_id: str, role: str, content: str, run_id: str | None = None) -> Message:
+    return _add(s, Message(session_id=session_id, role=role, content=content, run_id=run_id))
+
+
+def list_messages(s: Session, session_id: str) -> list[Message]:
+    """Oldest first."""
+    query = select(Message).where(Message.session_id == session_id).order_by(Message.created_at, Message.id)
+    return list(s.scalars(query))
+
+
+def list_session_runs(s: Session, session_id: str) -> list[Run]:
+    """The runs started from a session, oldest first."""
+    query = select(Run).where(Run.session_id == session_id).order_by(Run.created_at, Run.id)
     return list(s.scalars(query))

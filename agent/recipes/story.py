@@ -45,13 +45,14 @@ class StoryboardResult:
 
 def write_storyboard(llm: LLM | None, request: str, scenes: int, *, seed: int,
                      progress: Callable[[str], None] = lambda _: None,
-                     max_tokens: int = 160) -> StoryboardResult:
-    """Ask the LLM for a title, cast and `scenes` scenes; fall back deterministically where it fails."""
+                     max_tokens: int = 160, known: str = "") -> StoryboardResult:
+    """Ask the LLM for a title, cast and `scenes` scenes; fall back deterministically where it fails.
+    `known` lists characters an earlier story of the same chat session introduced."""
     if llm is None:
         return StoryboardResult(fallback_storyboard(request, scenes), "fallback", ["no LLM configured"])
     progress("writing the title and characters")
     try:
-        cast = CastAnswer.model_validate(llm.json(_cast_messages(request), _schema(CastAnswer), seed=seed,
+        cast = CastAnswer.model_validate(llm.json(_cast_messages(request, known), _schema(CastAnswer), seed=seed,
                                                   max_tokens=max_tokens))
     except (LLMError, ValidationError) as exc:
         reason = f"the LLM could not write the cast: {_one_line(exc)}"
@@ -105,10 +106,12 @@ def _overlap(a: str, b: str) -> float:
     return sum(w in set(b.split()) for w in words) / max(len(words), 1)
 
 
-def _cast_messages(request: str) -> list[dict[str, str]]:
+def _cast_messages(request: str, known: str = "") -> list[dict[str, str]]:
     user = (f'Story request: "{request}"\n'
             "Give the story a short title and its main characters (one to three). For each character give "
             "a name and how they look: species or age, clothes and colours.")
+    if known:  # only when there are some, so the messages (and the LLM cache) of a lone story are unchanged
+        user += f"\nCharacters from earlier stories in this conversation (keep their looks if they appear): {known}"
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
@@ -130,21 +133,22 @@ def _one_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0][:200]
 
 
-def compile_plan(board: Storyboard, story: StorySettings, *, seed: int) -> Plan:
-    """One image and one narration per scene, then the video that puts them together."""
+def compile_plan(board: Storyboard, story: StorySettings, *, seed: int, prefix: str = "") -> Plan:
+    """One image and one narration per scene, then the video that puts them together. `prefix` goes
+    before every step id, so a story can sit inside a larger plan (a brief) without clashing."""
     steps: list[PlanStep] = []
     for i, scene in enumerate(board.scenes, start=1):
         prompt = board.image_prompt(scene)
         image_args = {"prompt": prompt, "seed": seed + i, "width": story.image_size, "height": story.image_size}
         if story.image_steps:
             image_args["steps"] = story.image_steps
-        steps.append(PlanStep(id=f"image-{i}", tool="generate_image", args=image_args, intent=prompt))
-        steps.append(PlanStep(id=f"speech-{i}", tool="speak", args={"text": scene.narration, "seed": seed + i},
+        steps.append(PlanStep(id=f"{prefix}image-{i}", tool="generate_image", args=image_args, intent=prompt))
+        steps.append(PlanStep(id=f"{prefix}speech-{i}", tool="speak", args={"text": scene.narration, "seed": seed + i},
                               intent=scene.narration))
-    scenes = [{"image": {"$ref": f"image-{i}.image"}, "audio": {"$ref": f"speech-{i}.audio"}, "text": s.narration}
-              for i, s in enumerate(board.scenes, start=1)]
+    scenes = [{"image": {"$ref": f"{prefix}image-{i}.image"}, "audio": {"$ref": f"{prefix}speech-{i}.audio"},
+               "text": s.narration} for i, s in enumerate(board.scenes, start=1)]
     steps.append(PlanStep(
-        id="video", tool="compose_story", intent=board.title,
+        id=f"{prefix}video", tool="compose_story", intent=board.title,
         args={"scenes": scenes, "width": story.video_size, "height": story.video_size, "fps": story.video_fps},
     ))
     return Plan(kind="story", source="recipe", steps=steps)

@@ -1,0 +1,164 @@
+"""Chat turns: a session is a thread of messages, and each user message starts one run.
+
+A turn that edits the session's finished story ("make the seal wear a red scarf in scene 2") becomes
+a story run whose storyboard is the earlier one with that scene changed; it keeps the earlier run's
+seed, so the unchanged scenes come back from the tool-call cache byte for byte. Any other turn is a
+new request: a story run for a story, else a free-form run, planned with the session's history and
+characters (see `session_context`, used by `agent.planning`). Turns are created here, not executed:
+the API's workers execute them and then call `record_reply`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from agent.planner import keyword_intent
+from agent.recipes.edit import parse_edit
+from agent.runtime import Runtime
+from agent.service import FreeformRequest, StoryRequest, _create_run, create_freeform_run, create_story_run
+from memory import repo
+
+MAX_MESSAGE_CHARS = 2000
+TERMINAL = ("succeeded", "failed", "cancelled")
+_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+_SCENE_COUNT = re.compile(r"\b(\d{1,2}|" + "|".join(_WORDS) + r")[\s-]+(?:scenes?|parts?|pages?)\b", re.IGNORECASE)
+
+
+def create_session(rt: Runtime, *, api_key_id: str | None = None, title: str | None = None) -> str:
+    """A new, empty session owned by `api_key_id`; its title defaults to its first message."""
+    if title is not None and len(title) > 500:
+        raise ValueError(f"the title is {len(title)} characters long; the limit is 500")
+    with rt.db.session() as s:
+        return repo.create_session(s, api_key_id=api_key_id, title=(title or "").strip() or None).id
+
+
+def start_turn(rt: Runtime, session_id: str, content: str, *, api_key_id: str | None = None, seed: int = 0) -> str:
+    """Record the user's message, create the run it asks for (queued, not executed) and return its id.
+
+    KeyError when the session does not exist or belongs to another key; ValueError (one line) for an
+    empty or too long message, or an edit of a scene the session's story does not have.
+    """
+    content = _checked(content)
+    with rt.db.session() as s:
+        session = _owned(s, session_id, api_key_id)
+        owner, titled = session.api_key_id, bool(session.title)
+        base = _base_story(s, session_id)
+        base_run = (base.id, base.seed or 0, dict(base.info["storyboard"]["board"])) if base else None
+    edit = parse_edit(content, scenes=len(base_run[2]["scenes"]) if base_run else None)
+    if edit is not None and base_run is not None:
+        base_id, base_seed, board = base_run
+        info = {"scenes": len(board["scenes"]), "chat": {"base_run": base_id, "edit": asdict(edit), "board": board}}
+        run_id = _create_run(rt, "story", content, base_seed, None, session_id, info, api_key_id=owner)
+    elif keyword_intent(content)[0] == "story":
+        request = StoryRequest(prompt=content, scenes=scene_count(content), seed=seed)
+        run_id = create_story_run(rt, request, session_id=session_id, api_key_id=owner)
+    else:
+        run_id = create_freeform_run(rt, FreeformRequest(request=content, seed=seed), session_id=session_id,
+                                     api_key_id=owner)
+    with rt.db.session() as s:
+        repo.add_message(s, session_id=session_id, role="user", content=content, run_id=run_id)
+        if not titled:
+            repo.update_session(s, session_id, title=content[:80])
+    return run_id
+
+
+def record_reply(rt: Runtime, run_id: str) -> None:
+    """Append the assistant's answer to a finished run of a session (once: a repeat call adds nothing).
+    KeyError for an unknown run; ValueError when the run has not finished yet."""
+    with rt.db.session() as s:
+        run = repo.get_run(s, run_id)
+        if run is None:
+            raise KeyError(f"no run {run_id!r}")
+        if not run.session_id:
+            return
+        if run.status not in TERMINAL:
+            raise ValueError(f"run {run_id} has not finished (it is {run.status})")
+        if any(m.run_id == run_id and m.role == "assistant" for m in repo.list_messages(s, run.session_id)):
+            return
+        repo.add_message(s, session_id=run.session_id, role="assistant", content=reply_text(run), run_id=run_id)
+
+
+def reply_text(run: Any) -> str:
+    """One or two sentences: what the run made (or what changed), or why it did not."""
+    title = f"“{(run.title or run.request)[:80]}”"
+    if run.status == "failed":
+        return f"{title} failed: {(run.error or 'no reason was recorded')[:300]}"
+    if run.status == "cancelled":
+        return f"{title} was cancelled."
+    info = run.info or {}
+    if "chat" in info:
+        edit = info["chat"]["edit"]
+        where = f"scene {edit['scene']} changed" if edit.get("scene") else "every scene changed"
+        kept = "; the other scenes are kept" if edit.get("scene") and info.get("scenes", 1) > 1 else ""
+        return f"{title} is ready: {where} ({edit['instruction']}){kept}."
+    if run.kind == "story":
+        scenes = len(info.get("storyboard", {}).get("board", {}).get("scenes", [])) or info.get("scenes", 0)
+        return f"{title} is ready: an illustrated, narrated story in {scenes} scene{'s' * (scenes != 1)}."
+    if run.kind == "brief":
+        count = len(info.get("brief", {}).get("deliverables", []))
+        return f"The brief {title} is ready: {count} deliverable{'s' * (count != 1)}."
+    steps = len((run.plan or {}).get("steps", []))
+    return f"{title} is done ({steps} step{'s' * (steps != 1)})."
+
+
+def session_view(rt: Runtime, session_id: str, *, api_key_id: str | None = None) -> dict[str, Any]:
+    """The session with its messages, oldest first, as plain JSON. KeyError when it is not the key's."""
+    with rt.db.session() as s:
+        session = _owned(s, session_id, api_key_id)
+        messages = [{"role": m.role, "content": m.content, "run_id": m.run_id, "created_at": _iso(m.created_at)}
+                    for m in repo.list_messages(s, session_id)]
+        return {"id": session.id, "title": session.title, "created_at": _iso(session.created_at),
+                "messages": messages}
+
+
+def session_context(s: Session, run: Any) -> tuple[list[str], list[str]]:
+    """(history, entities) for planning `run`: the session's earlier user messages and run titles in
+    time order, and its characters ("Pip: a grey seal pup", each name once). Empty outside a session."""
+    if run is None or not run.session_id:
+        return [], []
+    lines = [(m.created_at, m.content) for m in repo.list_messages(s, run.session_id)
+             if m.role == "user" and m.run_id != run.id]
+    lines += [(r.created_at, f"(earlier {r.kind} run “{r.title}”: {r.status})")
+              for r in repo.list_session_runs(s, run.session_id) if r.id != run.id and r.title]
+    entities: dict[str, str] = {}
+    for entity in repo.list_entities(s, session_id=run.session_id):
+        entities.setdefault(entity.name, f"{entity.name}: {entity.description}")
+    return [text for _, text in sorted(lines, key=lambda pair: pair[0])], list(entities.values())
+
+
+def scene_count(text: str, default: int = 3) -> int:
+    """'a story in four scenes' -> 4 (kept within 1-24)."""
+    match = _SCENE_COUNT.search(text)
+    if not match:
+        return default
+    word = match.group(1).lower()
+    return min(max(_WORDS.get(word) or int(word), 1), 24)
+
+
+def _checked(content: str) -> str:
+    if not isinstance(content, str) or not content.strip():
+        raise ValueError("the message is empty; say what to make or change")
+    if len(content) > MAX_MESSAGE_CHARS:
+        raise ValueError(f"the message is {len(content)} characters long; the limit is {MAX_MESSAGE_CHARS}")
+    return content.strip()
+
+
+def _owned(s: Session, session_id: str, api_key_id: str | None):
+    session = repo.get_session(s, session_id)
+    if session is None or (api_key_id is not None and session.api_key_id != api_key_id):
+        raise KeyError(f"no session {session_id!r}")
+    return session
+
+
+def _base_story(s: Session, session_id: str):
+    """The session's latest finished story run that has a storyboard (the one an edit changes)."""
+    runs = [r for r in repo.list_session_runs(s, session_id) if r.kind == "story" and r.status == "succeeded"
+            and (r.info or {}).get("storyboard", {}).get("board")]
+    return runs[-1] if runs else None
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
