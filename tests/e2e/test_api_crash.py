@@ -85,13 +85,25 @@ def _crashed_run(env: dict) -> tuple[dict, Counter, dict]:
         server.wait(30)
 
 
-def test_a_killed_server_resumes_its_run_with_exactly_the_expected_assets(api, env, tmp_path):
-    # The reference: the same brief, uninterrupted, on the in-process server (its own data dir).
-    with api.client(api.key()) as client:
-        clean = api.wait(client, client.post("/v1/briefs", json=BRIEF).json()["id"])
-        clean_assets = _assets(client, clean)
-    env = {**env, "STORYLOOM_CRITIC__MAX_ROUNDS": "0", "PYTHONPATH": os.getcwd(),
-           "STORYLOOM_DATA_DIR": str(tmp_path / "crash")}
+def _reference(tmp_path, models) -> tuple[dict, Counter]:
+    """The same brief, uninterrupted, on an in-process server with its own SQLite database."""
+    from agent.runtime import Runtime
+    from agent.settings import Settings
+    from memory import AssetStore, open_database
+    from tests.fixtures.server import serving
+
+    settings = Settings(data_dir=tmp_path / "reference", database_url=None)
+    settings.critic.max_rounds = 0
+    rt = Runtime(settings=settings, profile="offline", db=open_database(settings.db_url),
+                 store=AssetStore(settings.assets_path), models=models)
+    with serving(rt) as api, api.client(api.key()) as client:
+        run = api.wait(client, client.post("/v1/briefs", json=BRIEF).json()["id"])
+        return run, _assets(client, run)
+
+
+def test_a_killed_server_resumes_its_run_with_exactly_the_expected_assets(db_env, models, tmp_path):
+    clean, clean_assets = _reference(tmp_path, models)
+    env = {**db_env, "STORYLOOM_CRITIC__MAX_ROUNDS": "0", "PYTHONPATH": os.getcwd()}
     crashed, crashed_assets, seen = _crashed_run(env)
     assert clean["status"] == "succeeded", clean["error"]
     assert crashed["status"] == "succeeded", crashed["error"]
