@@ -37,9 +37,9 @@ def create_app(rt: Runtime) -> FastAPI:
     app = FastAPI(title="Storyloom", version="0.1.0", lifespan=lifespan,
                   description="Stories, content briefs and accessible descriptions of media, from one request.")
     server = rt.settings.server
-    metrics: Metrics | None = None
-    runner = Runner(rt, server.workers, {"narration": _narration}, on_event=lambda run_id, e: metrics and metrics.observe(run_id, e))
+    runner = Runner(rt, server.workers, {"narration": _narration})
     metrics = Metrics(rt, runner)
+    runner.on_event = metrics.observe  # finished steps feed the duration histogram
     app.state.rt, app.state.runner, app.state.metrics = rt, runner, metrics
     install_handlers(app)
     app.add_middleware(BodyLimit, max_json=server.max_body_bytes, max_upload=server.max_upload_bytes)

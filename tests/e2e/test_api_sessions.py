@@ -38,7 +38,8 @@ def test_a_chat_turn_streams_and_an_edit_keeps_the_other_scene(chat_api):
         first_run = client.get("/v1/runs", params={"limit": 1}).json()["runs"][0]["id"]
         first = client.get(f"/v1/runs/{first_run}").json()
 
-        edit = client.post(f"/v1/sessions/{sid}/messages", json={"content": "make the seal wear a red scarf in scene 2"})
+        change = {"content": "make the seal wear a red scarf in scene 2"}
+        edit = client.post(f"/v1/sessions/{sid}/messages", json=change)
         assert edit.status_code == 202
         second = api.wait(client, edit.json()["id"])
         assert second["status"] == "succeeded", second["error"]
