@@ -83,7 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     keys_revoke = keys.add_parser("revoke", help="revoke a key by id")
     keys_revoke.add_argument("key_id")
 
-    narrate = sub.add_parser("narrate", help="describe a media library for blind and low-vision people")
+    narrate = sub.add_parser("narrate", help="describe a media library for blind and low-vision people",
+                             description="Alt text for images (a copy of each image carrying it as IPTC/XMP "
+                             "alt text and extended description is always written), transcripts and captions "
+                             "for audio, audio description for video; report.json and report.html. Exit 1 "
+                             "when an item failed.")
     narrate.add_argument("paths", nargs="+", type=Path, help="files or folders (searched recursively)")
     narrate.add_argument("--out", type=Path, help="output folder (default: <data dir>/narrations/<name>)")
     narrate.add_argument("--resume", action="store_true", help="skip finished items, retry failed ones")

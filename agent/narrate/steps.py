@@ -15,10 +15,13 @@ from tools.base import ToolError
 _KINDS = {"image": "image", "audio": "audio", "video": "video"}
 
 
-def import_file(ctx: NarrationContext, path: Path, role: str) -> str:
-    """Store a library file as an input asset of the job; returns its asset id."""
+def import_file(ctx: NarrationContext, path: Path, role: str, kind: str | None = None) -> str:
+    """Store a library file as an input asset of the job; returns its asset id. `kind` is the kind
+    found by reading the content, which wins over the file name's extension."""
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    kind = _KINDS.get(mime.split("/")[0], "document")
+    kind = kind or _KINDS.get(mime.split("/")[0], "document")
+    if not mime.startswith(kind + "/") and kind in _KINDS:
+        mime = f"{kind}/{path.suffix.lstrip('.').lower() or 'unknown'}"
     sha, stored = ctx.rt.store.put_file(path)
     with ctx.rt.db.session() as s:
         return repo.create_asset(s, run_id=ctx.run_id, tool="import", name="input", role=role, kind=kind,

@@ -62,7 +62,7 @@ def _narrate(ctx: NarrationContext, path: Path, index: int, sidecar: dict, resul
     duration = video_duration(path, "the video")
     if duration <= 0:
         raise ToolError("the video has no length")
-    video_id = import_file(ctx, path, f"i{index}-video")
+    video_id = import_file(ctx, path, f"i{index}-video", "video")
     with ctx.rt.db.session() as s:
         result.sha256 = repo.get_asset(s, video_id).sha256
     samples = sample_frames(path, duration)  # decodes every frame: a truncated file fails here

@@ -1,0 +1,186 @@
+"""A narration job: every file of a library described, one by one, with a manifest that makes it resumable.
+
+`manifest.json` in the out dir is keyed by each file's sha256 and rewritten after every item, so
+an interrupted job loses at most the item it was on. With `resume`, an item whose content is in
+the manifest as done (and whose outputs are still there) is taken from it without any model work;
+failed items are tried again. One bad file never stops the batch: its error is its item's status.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from agent.narrate.library import Item, discover
+from agent.narrate.report import build_report, write_report
+from agent.narrate.types import ItemResult, NarrationContext
+from agent.runtime import Runtime
+from memory import repo
+from tools.base import ToolError
+
+log = logging.getLogger("storyloom.narrate")
+Events = Callable[[dict[str, Any]], None]
+MANIFEST = "manifest.json"
+
+
+def plan_items(paths: list[Path], roots: list[Path] | None = None, *, max_file_mb: float = 500.0,
+               exclude: Path | None = None) -> list[Item]:
+    """What a job on `paths` would cover (kind, size, sha256, or the item's error); writes nothing."""
+    return discover(paths, roots, max_file_mb=max_file_mb, exclude=exclude)
+
+
+def narrate_paths(rt: Runtime, paths: list[Path], out_dir: Path, *, roots: list[Path] | None = None,
+                  resume: bool = False, run_id: str | None = None, progress: Events | None = None,
+                  cancelled: Callable[[], bool] | None = None, write_metadata: bool = True) -> dict[str, Any]:
+    """Narrate every media file under `paths`; returns the report (also written as report.json/.html).
+
+    `roots` default to `paths` (the CLI's rule); ValueError when a path is missing or outside them.
+    `progress` receives {"type": "items", "total"}, {"type": "item", "index", "name", "status", "done",
+    "total"} after each item, and {"type": "detail", "text"} from inside an item.
+    """
+    emit = progress or (lambda e: None)
+    out_dir = Path(out_dir).expanduser().resolve()
+    items = plan_items(paths, roots, max_file_mb=rt.settings.narration.max_file_mb, exclude=out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    run_id = run_id or _new_run(rt, paths, out_dir)
+    _set_run(rt, run_id, status="running", started_at=datetime.now(UTC))
+    ctx = NarrationContext(rt=rt, run_id=run_id, out_dir=out_dir, cancelled=cancelled or (lambda: False),
+                           progress=lambda text: emit({"type": "detail", "text": text}))
+    manifest = load_manifest(out_dir) if resume else {}
+    emit({"type": "items", "total": len(items)})
+    started, results, this_job = time.perf_counter(), [], {}
+    for done, item in enumerate(items, start=1):
+        if ctx.cancelled():
+            break
+        entry = (_duplicate(this_job, item) or _previous(manifest, item, out_dir)
+                 or _run_item(ctx, item, write_metadata))
+        manifest[_key(item)] = entry
+        this_job.setdefault(_key(item), entry)
+        save_manifest(out_dir, run_id, manifest)
+        results.append(entry)
+        emit({"type": "item", "index": item.index, "name": item.rel, "status": entry["status"], "done": done,
+              "total": len(items)})
+    report = build_report(run_id, rt.profile, results, seconds=time.perf_counter() - started,
+                          cancelled=ctx.cancelled())
+    write_report(out_dir, report)
+    _finish_run(rt, run_id, report)
+    return report
+
+
+def _new_run(rt: Runtime, paths: list[Path], out_dir: Path) -> str:
+    from agent.service import _create_run
+
+    text = "narrate " + " ".join(str(p) for p in paths)
+    return _create_run(rt, "narration", text[:2000], 0, out_dir, None,
+                       {"narration": {"paths": [str(p) for p in paths]}})
+
+
+def _key(item: Item) -> str:
+    return item.sha256 or f"unread:{item.rel}"  # an empty or unreadable file has no content to key by
+
+
+def _previous(manifest: dict[str, Any], item: Item, out_dir: Path) -> dict[str, Any] | None:
+    """The manifest's finished entry for this content, when all its outputs are still on disk."""
+    entry = manifest.get(_key(item)) if item.error is None else None
+    if not entry or entry.get("status") != "done":
+        return None
+    if not all((out_dir / rel).is_file() for rel in entry.get("outputs", {}).values()):
+        return None
+    return {**entry, "name": item.rel, "path": str(item.path), "resumed": True, "seconds": 0.0}
+
+
+def _duplicate(this_job: dict[str, Any], item: Item) -> dict[str, Any] | None:
+    """A file with the same content as one done earlier in this job shares its outputs."""
+    first = this_job.get(_key(item)) if item.error is None else None
+    if not first or first["status"] != "done":
+        return None
+    note = f"same content as {first['name']}: its outputs serve both"
+    return {**first, "name": item.rel, "path": str(item.path), "warnings": [*first["warnings"], note],
+            "seconds": 0.0}
+
+
+def _run_item(ctx: NarrationContext, item: Item, write_metadata: bool) -> dict[str, Any]:
+    """One item to a result dict; any failure becomes the item's error."""
+    started = time.perf_counter()
+    if item.error is not None:
+        result = ItemResult(path=str(item.path), sha256=item.sha256, kind=item.kind or "unknown",
+                            status="failed", error=item.error)
+    else:
+        try:
+            result = _dispatch(ctx, item, write_metadata)
+        except (ToolError, ValueError, OSError) as exc:
+            result = _failed(item, str(exc))
+        except Exception as exc:  # a bug on one file must not end the batch: record it, go on
+            log.error("narration of %s crashed:\n%s", item.path, traceback.format_exc())
+            result = _failed(item, f"internal error: {type(exc).__name__}: {exc}")
+    return {**asdict(result), "name": item.rel, "resumed": False,
+            "seconds": round(time.perf_counter() - started, 2)}
+
+
+def _failed(item: Item, error: str) -> ItemResult:
+    return ItemResult(path=str(item.path), sha256=item.sha256, kind=item.kind or "unknown", status="failed",
+                      error=error)
+
+
+def _dispatch(ctx: NarrationContext, item: Item, write_metadata: bool) -> ItemResult:
+    ctx.progress(f"{item.kind} {item.rel}")
+    if item.kind == "image":
+        from agent.narrate.images import narrate_image
+
+        return narrate_image(ctx, item, write_metadata=write_metadata)
+    if item.kind == "audio":
+        from agent.narrate.audio import narrate_audio
+
+        return narrate_audio(ctx, item)
+    try:  # built alongside; until it lands a video is an item error, not a crash
+        from agent.narrate.video import narrate_video
+    except ImportError:
+        raise ToolError("video narration is not available in this build") from None
+    result = narrate_video(ctx, item.path, item.index, item.sidecar)
+    result.sha256 = result.sha256 or item.sha256
+    return result
+
+
+def load_manifest(out_dir: Path) -> dict[str, Any]:
+    """Items of an earlier job in `out_dir` by sha256 ({} when none or unreadable)."""
+    try:
+        data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+    items = data.get("items") if isinstance(data, dict) else None
+    return items if isinstance(items, dict) else {}
+
+
+def save_manifest(out_dir: Path, run_id: str, items: dict[str, Any]) -> None:
+    """Written to a temporary file and renamed, so a crash never leaves half a manifest."""
+    tmp = out_dir / f".{MANIFEST}.tmp"
+    tmp.write_text(json.dumps({"version": 1, "run_id": run_id, "items": items}, indent=2, default=str) + "\n",
+                   encoding="utf-8")
+    os.replace(tmp, out_dir / MANIFEST)
+
+
+def _set_run(rt: Runtime, run_id: str, **fields: Any) -> None:
+    with rt.db.session() as s:
+        repo.update_run(s, run_id, **fields)
+
+
+def _finish_run(rt: Runtime, run_id: str, report: dict[str, Any]) -> None:
+    totals = report["totals"]
+    if report["cancelled"]:
+        status, error = "cancelled", "cancelled"
+    elif totals["items"] and totals["failed"] == totals["items"]:
+        status, error = "failed", "every item failed"
+    else:
+        status, error = "succeeded", (f"{totals['failed']} of {totals['items']} items failed"
+                                      if totals["failed"] else None)
+    with rt.db.session() as s:
+        info = dict(repo.get_run(s, run_id).info or {})
+        info["narration"] = {**info.get("narration", {}), "totals": totals}
+        repo.update_run(s, run_id, status=status, error=error, info=info, finished_at=datetime.now(UTC))

@@ -1,0 +1,103 @@
+"""Image metadata for accessibility: read what a file already says about itself, write alt text back.
+
+IPTC Photo Metadata 2021.1 added "Alt Text (Accessibility)" and "Extended Description" as XMP
+properties (`Iptc4xmpCore:AltTextAccessibility`, `Iptc4xmpCore:ExtDescrAccessibility`, both
+language alternatives). PNG keeps XMP in an iTXt chunk keyed `XML:com.adobe.xmp`; JPEG in an APP1
+segment, which Pillow writes with `xmp=`. Reading uses regular expressions rather than an XML
+parser on purpose: the XMP comes from untrusted files and only two plain-text values are wanted.
+"""
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+XMP_KEY = "XML:com.adobe.xmp"
+EXIF_IMAGE_DESCRIPTION = 0x010E
+MAX_FIELD_CHARS = 2000
+_XMP = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about="" xmlns:Iptc4xmpCore="http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/">
+   <Iptc4xmpCore:AltTextAccessibility><rdf:Alt><rdf:li xml:lang="x-default">{alt}</rdf:li></rdf:Alt>
+   </Iptc4xmpCore:AltTextAccessibility>
+   <Iptc4xmpCore:ExtDescrAccessibility><rdf:Alt><rdf:li xml:lang="x-default">{ext}</rdf:li></rdf:Alt>
+   </Iptc4xmpCore:ExtDescrAccessibility>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+<?xpacket end="w"?>"""
+
+
+def xmp_packet(alt: str, extended: str) -> str:
+    return _XMP.format(alt=html.escape(alt, quote=False), ext=html.escape(extended, quote=False))
+
+
+def xmp_field(xmp: str, name: str) -> str | None:
+    """The x-default text of the XMP language alternative `Iptc4xmpCore:<name>`."""
+    match = re.search(rf"<Iptc4xmpCore:{name}>\s*<rdf:Alt>\s*<rdf:li[^>]*>(.*?)</rdf:li>", xmp, re.S)
+    return html.unescape(match.group(1)).strip()[:MAX_FIELD_CHARS] if match else None
+
+
+def read_xmp(path: Path) -> str:
+    """The raw XMP text of a PNG or JPEG ('' when it has none)."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        raw = img.info.get(XMP_KEY) or img.info.get("xmp") or ""
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+
+
+def read_embedded(path: Path) -> dict[str, Any]:
+    """What an image already says: XMP alt text and extended description, EXIF ImageDescription, PNG
+    Description/Title text chunks. Keys: embedded_alt, embedded_description (only those found)."""
+    from PIL import Image
+
+    found: dict[str, Any] = {}
+    with Image.open(path) as img:
+        info = {k: v for k, v in img.info.items() if isinstance(k, str)}
+        description = img.getexif().get(EXIF_IMAGE_DESCRIPTION)
+    xmp = info.get(XMP_KEY) or info.get("xmp") or ""
+    xmp = xmp.decode("utf-8", "replace") if isinstance(xmp, bytes) else str(xmp)
+    alt = xmp_field(xmp, "AltTextAccessibility")
+    if alt:
+        found["embedded_alt"] = alt
+    text = xmp_field(xmp, "ExtDescrAccessibility") or description or info.get("Description") or info.get("Title")
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    if isinstance(text, str) and text.strip():
+        found["embedded_description"] = text.strip()[:MAX_FIELD_CHARS]
+    return found
+
+
+def write_described_copy(source: Path, out: Path, alt: str, extended: str) -> Path:
+    """Copy the image at `source` to `out` + .jpg/.png with the XMP accessibility fields. JPEG stays JPEG (its
+    quantisation kept, so the copy looks the same); anything else becomes PNG (lossless)."""
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    packet = xmp_packet(alt, extended)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with Image.open(source) as img:
+        if img.format == "JPEG":
+            out = out.with_name(out.name + ".jpg")
+            img.save(out, format="JPEG", quality="keep", xmp=packet.encode("utf-8"), exif=img.getexif())
+            return out
+        out = out.with_name(out.name + ".png")
+        info = PngInfo()
+        info.add_itxt(XMP_KEY, packet)
+        frame = img if img.mode in ("1", "L", "LA", "I", "P", "RGB", "RGBA") else img.convert("RGBA")
+        frame.save(out, format="PNG", pnginfo=info)
+    return out
+
+
+def check_written(path: Path, alt: str, extended: str) -> list[str]:
+    """Problems found reading the fields back ([] when both read back exactly)."""
+    xmp = read_xmp(path)
+    problems = []
+    if (xmp_field(xmp, "AltTextAccessibility") or "") != alt.strip():
+        problems.append(f"alt text did not read back from {path.name}")
+    if (xmp_field(xmp, "ExtDescrAccessibility") or "") != extended.strip():
+        problems.append(f"extended description did not read back from {path.name}")
+    return problems

@@ -1,0 +1,144 @@
+"""Accessibility narration jobs: library files (inside the configured roots) or uploaded files,
+described for blind and low-vision people; per-item status while the job runs."""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Request, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from agent.narrate.library import check_roots
+from agent.narrate.run import output_assets
+from agent.service import _create_run
+from api.deps import ERRORS, Owner, runtime, start_run
+from api.errors import ApiError
+from api.schemas import ErrorBody
+from api.views import owned_run, run_out
+
+router = APIRouter(prefix="/v1/narrations", tags=["narrations"], responses=ERRORS)
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class NarrationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    paths: list[str] = Field(min_length=1, max_length=200,
+                             description="Files or folders inside the library roots"
+                             " (STORYLOOM_NARRATION__LIBRARY_ROOTS); relative paths start at the first root.")
+
+
+class NarrationItem(BaseModel):
+    name: str
+    kind: str
+    status: str = Field(description="done | failed | skipped")
+    error: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+    wcag: list[str] = Field(default_factory=list)
+    data: dict[str, Any] = Field(default_factory=dict)
+    outputs: dict[str, str] = Field(default_factory=dict, description="Output name -> asset id.")
+
+
+class NarrationOut(BaseModel):
+    id: str
+    status: str
+    error: str | None = None
+    created_at: str | None = None
+    finished_at: str | None = None
+    items: list[NarrationItem] = Field(default_factory=list)
+    totals: dict[str, Any] = Field(default_factory=dict)
+
+
+@router.post("", response_model=NarrationOut, status_code=202, responses={429: {"model": ErrorBody}},
+             summary="Describe library files: alt text, audio description, transcripts, a report")
+async def narrate_library(request: Request, body: NarrationRequest, owner: Owner) -> dict:
+    roots = runtime(request).settings.narration.library_roots
+    if not roots:
+        raise ApiError(422, "invalid_request", "no library roots are configured "
+                       "(STORYLOOM_NARRATION__LIBRARY_ROOTS); upload files to /v1/narrations/upload instead")
+    try:
+        paths = check_roots([Path(p) if Path(p).is_absolute() else Path(roots[0]) / p for p in body.paths], roots)
+    except ValueError as exc:
+        raise ApiError(422, "invalid_request", str(exc)) from None
+    return await _start(request, owner, paths, list(roots))
+
+
+@router.post("/upload", response_model=NarrationOut, status_code=202,
+             responses={413: {"model": ErrorBody}, 429: {"model": ErrorBody}},
+             summary="Describe uploaded media files (multipart form field `files`)")
+async def narrate_uploads(request: Request, owner: Owner, files: Annotated[list[UploadFile], File()]) -> dict:
+    folder = runtime(request).settings.data_dir.resolve() / "uploads" / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    for position, upload in enumerate(files[:200]):
+        name = _SAFE_NAME.sub("-", Path(upload.filename or "").name).strip(".-") or f"file-{position}"
+        target = folder / f"{position:03d}-{name}"
+        with target.open("wb") as out:
+            while chunk := await upload.read(1 << 20):
+                out.write(chunk)
+    return await _start(request, owner, [folder], [folder])
+
+
+async def _start(request: Request, owner: str, paths: list[Path], roots: list[Path]) -> dict:
+    rt = runtime(request)
+
+    def create() -> str:
+        info = {"narration": {"paths": [str(p) for p in paths], "roots": [str(r) for r in roots]}}
+        text = "narrate " + ", ".join(p.name for p in paths)[:500]
+        return _create_run(rt, "narration", text, 0, None, None, info, api_key_id=owner)
+
+    run_id = await start_run(request, owner, create)
+    return await run_in_threadpool(_view, rt, run_id)
+
+
+@router.get("/{narration_id}", response_model=NarrationOut, summary="A narration job with per-item status")
+async def get_narration(request: Request, narration_id: str, owner: Owner) -> dict:
+    rt = runtime(request)
+
+    def check() -> None:
+        with rt.db.session() as s:
+            if owned_run(s, narration_id, owner).kind != "narration":
+                raise ApiError(404, "not_found", "no narration with that id")
+
+    await run_in_threadpool(check)
+    return await run_in_threadpool(_view, rt, narration_id)
+
+
+def _view(rt, run_id: str) -> dict:
+    run = run_out(rt, run_id)
+    manifest = _read(Path(_output_dir(rt, run_id)) / "report.json") or {}
+    assets = output_assets(rt, run_id)
+    items = [{"name": i.get("name") or i.get("path", ""), "kind": i.get("kind", "unknown"), "status": i["status"],
+              "error": i.get("error"), "warnings": i.get("warnings", []), "wcag": i.get("wcag", []),
+              "data": i.get("data") or {}, "outputs": assets.get(n, {})}
+             for n, i in enumerate(manifest.get("items", []))]
+    return {"id": run["id"], "status": run["status"], "error": run["error"], "created_at": run["created_at"],
+            "finished_at": run["finished_at"], "items": items or _progress(rt, run_id),
+            "totals": manifest.get("totals", {})}
+
+
+def _output_dir(rt, run_id: str) -> str:
+    from memory import repo
+
+    with rt.db.session() as s:
+        return repo.get_run(s, run_id).output_dir
+
+
+def _read(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _progress(rt, run_id: str) -> list[dict]:
+    """While the job runs: the items finished so far, from its manifest."""
+    manifest = _read(Path(_output_dir(rt, run_id)) / "manifest.json") or {}
+    entries = manifest.get("items", {})
+    return [{"name": e.get("name", ""), "kind": e.get("kind", "unknown"), "status": e.get("status", "done"),
+             "error": e.get("error"), "warnings": e.get("warnings", []), "wcag": e.get("wcag", []),
+             "data": e.get("data") or {}, "outputs": {}}
+            for e in (entries.values() if isinstance(entries, dict) else [])]
