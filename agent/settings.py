@@ -105,7 +105,6 @@ class NarrationSettings(BaseModel):
     max_file_mb: float = Field(default=500.0, gt=0, description="Larger media files are refused per item.")
     min_gap_s: float = Field(default=2.0, gt=0, description="Shortest pause in speech usable for a description.")
     words_per_second: float = Field(default=2.5, gt=0, description="Word budget of a gap = gap seconds x this.")
-    max_speedup: float = Field(default=1.15, ge=1.0, le=1.5, description="Fastest a description may be spoken.")
     duck_lu: float = Field(default=10.0, ge=10.0, description="How far the original soundtrack is lowered under "
                            "a description (loudness units; WCAG practice asks for at least 10).")
     target_lufs: float = Field(default=-23.0, le=-5.0, description="Integrated loudness of the described mix.")

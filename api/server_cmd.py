@@ -18,7 +18,8 @@ def serve(args: argparse.Namespace) -> int:
     rt = _runtime(args.profile)
     console.print(f"Storyloom API on http://{args.host}:{args.port} (docs at /docs), profile {rt.profile}, "
                   f"database {rt.db.url}")
-    uvicorn.run(create_app(rt), host=args.host, port=args.port, log_level="warning")
+    # Open event streams would hold a graceful shutdown forever: give them 5 s, then close them.
+    uvicorn.run(create_app(rt), host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=5)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Test helpers: a file-backed asset resolver, so tools run for real without a database."""
+"""Test helpers: a file-backed asset resolver, so tools run for real without a database, and a scripted LLM."""
 from __future__ import annotations
 
 import uuid
@@ -28,3 +28,19 @@ class Assets:
 
     def context(self, models) -> ToolContext:
         return ToolContext(models=models, resolve=self.views.__getitem__)
+
+
+class ScriptedLLM:
+    """An LLM that answers from a list: a value is returned, an exception raised; every question is kept."""
+
+    name = "scripted"
+
+    def __init__(self, *answers):
+        self.answers, self.asked = list(answers), []
+
+    def json(self, messages, schema, *, seed=0, max_tokens=256):
+        self.asked.append({"messages": messages, "schema": schema, "seed": seed})
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer

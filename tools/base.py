@@ -44,6 +44,21 @@ def _strip_not_blank(value: str) -> str:
 Text = Annotated[str, AfterValidator(_strip_not_blank)]
 
 
+def multiple_of(step: int, why: str = "") -> AfterValidator:
+    """A validator for sizes a model needs in blocks: the value must be a multiple of `step`."""
+    def check(value: int) -> int:
+        if value % step:
+            raise ValueError(f"must be a multiple of {step}{f' ({why})' if why else ''}, got {value}")
+        return value
+
+    return AfterValidator(check)
+
+
+ImageSide = Annotated[int, multiple_of(8, "the image model works in 8 px latents")]
+# LTX-Video's VAE compresses 32x32 pixels into one latent.
+VideoSide = Annotated[int, multiple_of(32, "the video model works in 32 px blocks")]
+
+
 class ToolInput(BaseModel):
     """Base of every tool's input model: unknown arguments are an error, not silently dropped."""
 

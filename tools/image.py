@@ -6,9 +6,20 @@ import random
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from tools.base import Artifact, Text, Tool, ToolContext, ToolError, ToolInput, ToolResult, asset_ref, register
+from tools.base import (
+    Artifact,
+    ImageSide,
+    Text,
+    Tool,
+    ToolContext,
+    ToolError,
+    ToolInput,
+    ToolResult,
+    asset_ref,
+    register,
+)
 from tools.media import encode_png, open_image
 from tools.profiles import ModelSpec
 from tools.tiny import pretrained_source
@@ -90,21 +101,14 @@ class GenerateImageInput(ToolInput):
     prompt: Text = Field(min_length=1, max_length=2000, description="What the image shows.")
     negative_prompt: str | None = Field(default=None, max_length=2000, description="What to keep out of it.")
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="Fixes the result; empty = random.")
-    width: int = Field(default=512, ge=64, le=2048, description="Pixels; a multiple of 8.")
-    height: int = Field(default=512, ge=64, le=2048, description="Pixels; a multiple of 8.")
+    width: ImageSide = Field(default=512, ge=64, le=2048, description="Pixels; a multiple of 8.")
+    height: ImageSide = Field(default=512, ge=64, le=2048, description="Pixels; a multiple of 8.")
     steps: int | None = Field(default=None, ge=1, le=100, description="Denoising steps; empty = profile default.")
     reference: Annotated[str | None, asset_ref(
         "image", "Start from this image (image-to-image) to keep a character or style; empty = from noise."
     )] = None
     strength: float = Field(default=0.6, ge=0.1, le=1.0, description="With a reference: how far to move from it.")
 
-
-    @field_validator("width", "height")
-    @classmethod
-    def _multiple_of_8(cls, value: int) -> int:
-        if value % 8:
-            raise ValueError(f"must be a multiple of 8, got {value}")
-        return value
 
 
 @register

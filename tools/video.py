@@ -14,16 +14,26 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from tools.base import Artifact, Text, Tool, ToolContext, ToolError, ToolInput, ToolResult, asset_ref, register
+from tools.base import (
+    Artifact,
+    Text,
+    Tool,
+    ToolContext,
+    ToolError,
+    ToolInput,
+    ToolResult,
+    VideoSide,
+    asset_ref,
+    register,
+)
 from tools.media import open_image
 from tools.profiles import ModelSpec
 from tools.tiny import SEED, TOKENIZER_DIR, pretrained_source
 
 MAX_SEED = 2**32 - 1
 MAX_FRAMES = 241  # 8 x 30 + 1: about ten seconds at 24 fps, within the lengths LTX-Video was trained on
-SIZE_STEP = 32  # LTX-Video's VAE compresses 32x32 pixels into one latent
 PROMPT_TOKENS = 128  # LTX-Video's prompt length (the pipeline's max_sequence_length)
 # The negative prompt from LTX-Video's model card; used only when classifier-free guidance is on.
 NEGATIVE = "worst quality, inconsistent motion, blurry, jittery, distorted"
@@ -207,19 +217,11 @@ class GenerateVideoInput(ToolInput):
     image: Annotated[str | None, asset_ref("image", "A picture to animate; empty = video from text alone.")] = None
     seconds: float = Field(default=2.0, ge=0.5, le=10, description="Length; rounded to the model's frame steps.")
     fps: int = Field(default=8, ge=4, le=30, description="Frames per second.")
-    width: int = Field(default=256, ge=64, le=1280, description="Pixels; a multiple of 32.")
-    height: int = Field(default=256, ge=64, le=1280, description="Pixels; a multiple of 32.")
+    width: VideoSide = Field(default=256, ge=64, le=1280, description="Pixels; a multiple of 32.")
+    height: VideoSide = Field(default=256, ge=64, le=1280, description="Pixels; a multiple of 32.")
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="Fixes the result; empty = random.")
     steps: int | None = Field(default=None, ge=1, le=100, description="Denoising steps; empty = profile default.")
 
-
-    @field_validator("width", "height")
-    @classmethod
-    def _multiple_of_32(cls, value: int) -> int:
-        if value % SIZE_STEP:
-            raise ValueError(f"must be a multiple of {SIZE_STEP} (the video model works in {SIZE_STEP} px blocks), "
-                             f"got {value}")
-        return value
 
     @model_validator(mode="after")
     def _not_too_long(self) -> GenerateVideoInput:

@@ -38,7 +38,9 @@ def narrate_image(ctx: NarrationContext, item: Item, *, write_metadata: bool = T
     decorative, why = _decorative(item.sidecar, measured)
     data: dict[str, Any] = {"decorative": decorative, "decorative_reason": why, "alt": "", "long_description": None}
     if not decorative:
-        data.update(_describe(ctx, item, measured, result))
+        asset = import_file(ctx, item.path, f"i{item.index}-input", "image")
+        data.update(_describe(ctx, item, asset, measured, result))
+        result.scores.update(_clip(ctx, item, asset, data["alt"], result))
     result.data = data
     result.scores["alt_chars"] = len(data["alt"])
     _write_outputs(ctx, item, result, write_metadata)
@@ -52,9 +54,10 @@ def _decorative(sidecar: dict[str, Any], measured: pixels.Pixels) -> tuple[bool,
     return reason is not None, (f"heuristic: {reason}" if reason else None)
 
 
-def _describe(ctx: NarrationContext, item: Item, measured: pixels.Pixels, result: ItemResult) -> dict[str, Any]:
+def _describe(ctx: NarrationContext, item: Item, asset: str, measured: pixels.Pixels,
+              result: ItemResult) -> dict[str, Any]:
     """Caption, alt text (LLM or rule) and, for complex images, a long description."""
-    caption = _caption(ctx, item, result)
+    caption = _caption(ctx, item, asset, result)
     sidecar = item.sidecar
     kind = _complex_kind(sidecar, measured)
     chart = pixels.chart_summary(measured) if kind in ("bar chart", "chart or diagram") else None
@@ -67,8 +70,17 @@ def _describe(ctx: NarrationContext, item: Item, measured: pixels.Pixels, result
             "long_description": _long_description(sidecar, kind, chart, caption)}
 
 
-def _caption(ctx: NarrationContext, item: Item, result: ItemResult) -> str:
-    asset = import_file(ctx, item.path, f"i{item.index}-input", "image")
+def _clip(ctx: NarrationContext, item: Item, asset: str, alt: str, result: ItemResult) -> dict[str, float]:
+    """How well the alt text matches the picture by CLIP (the profile's CLIP; offline it is random)."""
+    try:
+        outcome = call_tool(ctx, f"i{item.index}-clip", "clip_score", {"image": asset, "text": alt})
+    except ToolError as exc:
+        result.warnings.append(f"no CLIP score: {exc}")
+        return {}
+    return {"alt_clip_score": round(float(outcome.values["clip_score"]), 2)}
+
+
+def _caption(ctx: NarrationContext, item: Item, asset: str, result: ItemResult) -> str:
     try:
         outcome = call_tool(ctx, f"i{item.index}-caption", "caption_image", {"image": asset})
     except ToolError as exc:

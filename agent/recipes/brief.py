@@ -23,6 +23,7 @@ from agent.recipes.fallback import fallback_storyboard
 from agent.recipes.story import compile_plan
 from agent.recipes.storyboard import Storyboard
 from agent.settings import StorySettings
+from tools.base import ImageSide, VideoSide
 
 if TYPE_CHECKING:
     from agent.runtime import Runtime
@@ -41,18 +42,11 @@ class ImageSpec(_Spec):
     kind: Literal["image"] = Field(description="A still picture.")
     prompt: str | None = Field(default=None, min_length=1, max_length=1000,
                            description="What the picture shows; empty = the brief's goal, style and audience.")
-    width: int = Field(default=512, ge=64, le=1024, description="Pixels; a multiple of 8.")
-    height: int = Field(default=512, ge=64, le=1024, description="Pixels; a multiple of 8.")
+    width: ImageSide = Field(default=512, ge=64, le=1024, description="Pixels; a multiple of 8.")
+    height: ImageSide = Field(default=512, ge=64, le=1024, description="Pixels; a multiple of 8.")
     count: int = Field(default=1, ge=1, le=4, description="How many variations to make.")
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="Fixes the result; empty = the brief's.")
     steps: int | None = Field(default=None, ge=1, le=50, description="Denoising steps; empty = the profile's default.")
-
-    @field_validator("width", "height")
-    @classmethod
-    def _multiple_of_8(cls, value: int) -> int:
-        if value % 8:
-            raise ValueError(f"must be a multiple of 8, got {value}")
-        return value
 
 
 class VideoSpec(_Spec):
@@ -65,17 +59,10 @@ class VideoSpec(_Spec):
     fps: int = Field(default=8, ge=4, le=24, description="Frames per second.")
     from_image: int | None = Field(default=None, ge=0, lt=MAX_DELIVERABLES,
                                    description="0-based position of the image deliverable to animate; empty = none.")
-    width: int = Field(default=256, ge=64, le=768, description="Pixels; a multiple of 32.")
-    height: int = Field(default=256, ge=64, le=768, description="Pixels; a multiple of 32.")
+    width: VideoSide = Field(default=256, ge=64, le=768, description="Pixels; a multiple of 32.")
+    height: VideoSide = Field(default=256, ge=64, le=768, description="Pixels; a multiple of 32.")
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="Fixes the result; empty = the brief's.")
     steps: int | None = Field(default=None, ge=1, le=50, description="Denoising steps; empty = the profile's default.")
-
-    @field_validator("width", "height")
-    @classmethod
-    def _multiple_of_32(cls, value: int) -> int:
-        if value % 32:
-            raise ValueError(f"must be a multiple of 32 (the video model works in 32 px blocks), got {value}")
-        return value
 
 
 class NarrationSpec(_Spec):

@@ -99,3 +99,16 @@ def test_reference_image_steers_the_result(tmp_path, models):
     audio = assets.add(b"RIFF0000WAVE", "audio", "audio/wav")
     with pytest.raises(ToolError, match="is audio, expected image"):
         tool.run(tool.parse({**base, "reference": audio}), assets.context(models))
+
+
+def test_a_cancel_stops_the_diffusion_loop_between_denoising_steps(models):
+    model = models.get("text_to_image")
+    asked = []
+
+    def cancelled() -> bool:  # answers "no" for the first two denoising steps, then "yes"
+        asked.append(True)
+        return len(asked) > 2
+
+    with pytest.raises(ToolError, match="^cancelled$"):
+        model.generate(["a fox"], [1], steps=20, width=64, height=64, cancelled=cancelled)
+    assert 3 <= len(asked) <= 5, "checked after each step and stopped at once, not after all 20"

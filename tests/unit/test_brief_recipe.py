@@ -7,24 +7,9 @@ from agent.plan import ALLOWED_TOOLS, MAX_STEPS, dependencies, validate_plan
 from agent.recipes.brief import Brief, compile_brief, default_voiceover
 from agent.recipes.brief_text import fit_words, plan_brief, write_brief_text
 from agent.settings import StorySettings
+from tests.helpers import ScriptedLLM
 
 GOAL = "launch our solar camping lantern"
-
-
-class ScriptedLLM:
-    """Answers from a list: a value is returned, an exception raised."""
-
-    name = "scripted"
-
-    def __init__(self, *answers):
-        self.answers, self.asked = list(answers), []
-
-    def json(self, messages, schema, *, seed=0, max_tokens=256):
-        self.asked.append({"messages": messages, "schema": schema, "seed": seed})
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
 
 
 def _brief(*deliverables, **fields) -> Brief:
@@ -50,7 +35,7 @@ def test_every_field_of_the_request_body_is_described():
 @pytest.mark.parametrize("body,message", [
     ({"deliverables": []}, "at least 1 item"),
     ({"deliverables": [{"kind": "image"}] * 13}, "at most 12 items"),
-    ({"deliverables": [{"kind": "image", "width": 100}]}, "must be a multiple of 8, got 100"),
+    ({"deliverables": [{"kind": "image", "width": 100}]}, "8 px latents), got 100"),
     ({"deliverables": [{"kind": "image", "count": 5}]}, "less than or equal to 4"),
     ({"deliverables": [{"kind": "video", "width": 80}]}, "must be a multiple of 32"),
     ({"deliverables": [{"kind": "video", "seconds": 30}]}, "less than or equal to 10"),

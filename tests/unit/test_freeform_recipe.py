@@ -7,24 +7,9 @@ from agent.plan import ALLOWED_TOOLS, validate_plan
 from agent.planner import check_request, explain_unavailable, keyword_intent, plan_request
 from agent.prompts import DATA_CLOSE, DATA_OPEN, data_block, plan_schema, schema_tools, tool_line
 from agent.recipes.freeform import EXAMPLE_REQUEST, clauses, freeform_plan, seconds_of, subject_of
+from tests.helpers import ScriptedLLM
 
 FREEFORM = ALLOWED_TOOLS["freeform"]
-
-
-class ScriptedLLM:
-    """Answers from a list: a value is returned, an exception raised."""
-
-    name = "scripted"
-
-    def __init__(self, *answers):
-        self.answers, self.asked = list(answers), []
-
-    def json(self, messages, schema, *, seed=0, max_tokens=256):
-        self.asked.append({"messages": messages, "schema": schema, "seed": seed})
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
 
 
 def _steps(plan):

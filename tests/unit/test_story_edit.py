@@ -5,20 +5,7 @@ from agent.chat import scene_count
 from agent.llm import LLMUnavailable
 from agent.recipes.edit import SceneEdit, apply_edit, fold_phrase, parse_edit
 from agent.recipes.fallback import fallback_storyboard
-
-
-class ScriptedLLM:
-    name = "scripted"
-
-    def __init__(self, *answers):
-        self.answers, self.asked = list(answers), []
-
-    def json(self, messages, schema, *, seed=0, max_tokens=256):
-        self.asked.append(messages)
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
+from tests.helpers import ScriptedLLM
 
 
 @pytest.mark.parametrize("message,scene,instruction", [
@@ -84,7 +71,8 @@ def test_the_llm_rewrite_counts_only_when_it_keeps_the_change():
     edited, notes = apply_edit(board, SceneEdit(None, "make the seal wear a red scarf"), llm, seed=0)
     assert edited.scenes[0].picture == kept and notes[0] == "scene 1: llm"
     assert edited.scenes[1].picture.endswith(", the seal wear a red scarf") and notes[1] == "scene 2: appended"
-    assert "red scarf" in llm.asked[0][-1]["content"] and board.scenes[0].picture in llm.asked[0][-1]["content"]
+    question = llm.asked[0]["messages"][-1]["content"]
+    assert "red scarf" in question and board.scenes[0].picture in question
 
 
 def test_an_unreachable_llm_still_edits():
