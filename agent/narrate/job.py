@@ -13,7 +13,7 @@ import os
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -139,11 +139,14 @@ def _dispatch(ctx: NarrationContext, item: Item, write_metadata: bool) -> ItemRe
         from agent.narrate.audio import narrate_audio
 
         return narrate_audio(ctx, item)
-    try:  # built alongside; until it lands a video is an item error, not a crash
-        from agent.narrate.video import narrate_video
-    except ImportError:
-        raise ToolError("video narration is not available in this build") from None
-    result = narrate_video(ctx, item.path, item.index, item.sidecar)
+    from agent.narrate.video import narrate_video
+
+    # Video outputs are named by the file's stem: mirror the library's folders, as images do, so
+    # a/intro.mp4 and b/intro.mp4 do not overwrite each other.
+    folder = Path(item.rel).parent
+    (ctx.out_dir / folder).mkdir(parents=True, exist_ok=True)
+    result = narrate_video(replace(ctx, out_dir=ctx.out_dir / folder), item.path, item.index, item.sidecar)
+    result.outputs = {name: (folder / rel).as_posix() for name, rel in result.outputs.items()}
     result.sha256 = result.sha256 or item.sha256
     return result
 

@@ -22,6 +22,7 @@ from api.views import owned_run, run_out
 
 router = APIRouter(prefix="/v1/narrations", tags=["narrations"], responses=ERRORS)
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_UPLOADS = 200
 
 
 class NarrationRequest(BaseModel):
@@ -70,9 +71,11 @@ async def narrate_library(request: Request, body: NarrationRequest, owner: Owner
              responses={413: {"model": ErrorBody}, 429: {"model": ErrorBody}},
              summary="Describe uploaded media files (multipart form field `files`)")
 async def narrate_uploads(request: Request, owner: Owner, files: Annotated[list[UploadFile], File()]) -> dict:
+    if len(files) > MAX_UPLOADS:
+        raise ApiError(422, "invalid_request", f"{len(files)} files in one upload; the limit is {MAX_UPLOADS}")
     folder = runtime(request).settings.data_dir.resolve() / "uploads" / uuid.uuid4().hex
     folder.mkdir(parents=True)
-    for position, upload in enumerate(files[:200]):
+    for position, upload in enumerate(files):
         name = _SAFE_NAME.sub("-", Path(upload.filename or "").name).strip(".-") or f"file-{position}"
         target = folder / f"{position:03d}-{name}"
         with target.open("wb") as out:

@@ -49,6 +49,7 @@ def test_a_folder_is_narrated_then_resumed_without_model_work(env, library, tmp_
     assert items["scene.jpg"]["outputs"]["described_image"] == "scene.jpg"
     video = items["clips/harbour.mp4"]
     assert {"1.2.3", "1.2.5"} <= set(video["wcag"]) and video["gaps"]["used"]
+    assert video["outputs"]["ad_vtt"] == "clips/harbour.ad.vtt"  # mirrors the library, like images
     assert list(webvtt.read(str(out / video["outputs"]["ad_vtt"])))
     assert (out / "report.html").is_file() and report["totals"]["wcag"]["1.1.1"] == 2
 
