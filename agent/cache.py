@@ -12,6 +12,8 @@ import json
 import re
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from memory import repo
 from memory.db import Database
 from tools.base import Tool, ToolInput
@@ -54,23 +56,23 @@ def _by_content(value: Any, s) -> Any:
     return value
 
 
-def reuse(db: Database, key: str, *, run_id: str, step_row: str | None,
+def reuse(s: Session, key: str, *, run_id: str, step_row: str | None,
           step_key: str) -> tuple[dict[str, str], dict] | None:
     """Copy the cached call's asset rows into this run (same bytes, new lineage rows pointing at the
-    original); returns (output slot -> new asset id, the original step's values), or None on a miss."""
-    with db.session() as s:
-        originals = repo.find_cached(s, cache_key=key)
-        if not originals:
-            return None
-        slots = {}
-        for old in originals:
-            role = f"{step_key}.{old.name}" if step_row else step_key
-            row = repo.create_asset(s, **_copy_fields(old), run_id=run_id, step_id=step_row, role=role,
-                                    params={**(old.params or {}), "cached_from": old.id})
-            slots[old.name] = row.id
-        step = repo.get_step_by_id(s, originals[0].step_id) if originals[0].step_id else None
-        values = {k: v for k, v in (step.values or {}).items() if k not in ("cached", "batched")} if step else {}
-        return slots, values
+    original), inside the caller's transaction; returns (output slot -> new asset id, the original
+    step's values), or None on a miss. Only runs of the same API key are searched."""
+    originals = repo.find_cached(s, cache_key=key, owner=repo.get_run(s, run_id).api_key_id)
+    if not originals:
+        return None
+    slots = {}
+    for old in originals:
+        role = f"{step_key}.{old.name}" if step_row else step_key
+        row = repo.create_asset(s, **_copy_fields(old), run_id=run_id, step_id=step_row, role=role,
+                                params={**(old.params or {}), "cached_from": old.id})
+        slots[old.name] = row.id
+    step = repo.get_step_by_id(s, originals[0].step_id) if originals[0].step_id else None
+    values = {k: v for k, v in (step.values or {}).items() if k not in ("cached", "batched")} if step else {}
+    return slots, values
 
 
 _COPIED = ("tool", "name", "kind", "mime", "sha256", "size", "width", "height", "duration", "model_id",

@@ -15,14 +15,21 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from agent import events
 from agent.planner import keyword_intent
 from agent.recipes.edit import parse_edit
 from agent.runtime import Runtime
-from agent.service import FreeformRequest, StoryRequest, _create_run, create_freeform_run, create_story_run
+from agent.service import (
+    MAX_PROMPT_CHARS,
+    FreeformRequest,
+    StoryRequest,
+    _create_run,
+    create_freeform_run,
+    create_story_run,
+)
 from memory import repo
 
-MAX_MESSAGE_CHARS = 2000
-TERMINAL = ("succeeded", "failed", "cancelled")
+MAX_MESSAGE_CHARS = MAX_PROMPT_CHARS  # a turn becomes a run's request
 _WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
 _SCENE_COUNT = re.compile(r"\b(\d{1,2}|" + "|".join(_WORDS) + r")[\s-]+(?:scenes?|parts?|pages?)\b", re.IGNORECASE)
 
@@ -74,7 +81,7 @@ def record_reply(rt: Runtime, run_id: str) -> None:
             raise KeyError(f"no run {run_id!r}")
         if not run.session_id:
             return
-        if run.status not in TERMINAL:
+        if run.status not in events.TERMINAL:
             raise ValueError(f"run {run_id} has not finished (it is {run.status})")
         if any(m.run_id == run_id and m.role == "assistant" for m in repo.list_messages(s, run.session_id)):
             return

@@ -107,10 +107,18 @@ class Executor:
             return self._finish(step, row_id, StepOutcome(step.id, "failed", error=str(exc)), started)
         except KeyError as exc:  # a $ref to an output that does not exist
             return self._finish(step, row_id, StepOutcome(step.id, "failed", error=f"missing input {exc}"), started)
-        hit = cache.reuse(self.db, key, run_id=self.run_id, step_row=row_id, step_key=step.id) if key else None
-        if hit:
-            return self._finish(step, row_id, StepOutcome(step.id, "succeeded", *hit), started, cached=True)
-        return _Call(step, row_id, tool, args, key)
+        if key is None:
+            return _Call(step, row_id, tool, args, key)
+        # The copied rows and the step's status commit together: a crash between them would copy twice.
+        with self.db.session() as s:
+            hit = cache.reuse(s, key, run_id=self.run_id, step_row=row_id, step_key=step.id)
+            if hit:
+                outcome = StepOutcome(step.id, "succeeded", *hit)
+                self._finish(step, row_id, outcome, started, cached=True, session=s)
+        if not hit:
+            return _Call(step, row_id, tool, args, key)
+        self._announce(step, outcome, round(time.perf_counter() - started, 3), True, 1)
+        return outcome
 
     def _values(self, step: PlanStep) -> dict[str, dict[str, Any]]:
         """The recorded values of the earlier steps whose text `step` uses through `$value` references."""

@@ -63,6 +63,8 @@ def build_graph(rt: Runtime, executor_for, checkpointer=None):
 
     def critique(state: RunState) -> dict:
         executor = executor_for(state["run_id"])
+        if executor.cancelled():  # also reached after each revision round: a cancel stops the loop
+            return {"status": "cancelled", "error": "cancelled"}
         try:
             result = critic.critique(executor, state["run_id"], state, gate)
         except ToolError as exc:
@@ -140,7 +142,7 @@ def route_after_execute(state: RunState) -> Literal["execute", "critique", "deli
 
 
 def route_after_critique(state: RunState) -> Literal["revise", "execute", "deliver"]:
-    if state.get("status") == "failed":
+    if state.get("status") in ("failed", "cancelled"):
         return "deliver"
     if state.get("failing") and state.get("round", 0) < state.get("max_rounds", 0):
         return "revise"

@@ -27,6 +27,14 @@ UNFINISHED = ("queued", "running")
 Handler = Callable[[Runtime, str, Callable[[dict], None], Callable[[], bool]], Any]
 
 
+class InFlightLimit(Exception):
+    """A key already has as many runs queued or running as it may."""
+
+    def __init__(self, active: int, limit: int) -> None:
+        super().__init__(f"this key already has {active} runs queued or running (limit {limit}); "
+                         "wait for some to finish or cancel them")
+
+
 class FairQueue:
     """FIFO per owner, owners served in turn."""
 
@@ -74,6 +82,10 @@ class Runner:
         self._cancels: dict[str, threading.Event] = {}
         self._running: set[str] = set()
         self._lock = threading.Lock()
+        self._admission: dict[str, threading.Lock] = {}
+        # Event ids come from the database at insert time; committing them one at a time keeps
+        # commit order equal to id order, so a stream that read up to id N never misses a lower one.
+        self._emit_lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -89,7 +101,8 @@ class Runner:
         return resumed
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop taking runs; running ones are asked to cancel only if the process is exiting anyway."""
+        """Stop taking runs. Running ones are not cancelled: they go on until the process exits and
+        resume from their last checkpoint when a server starts again."""
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout)
@@ -98,13 +111,37 @@ class Runner:
         query = (select(Run).where(Run.status.in_(UNFINISHED), Run.api_key_id.is_not(None))
                  .order_by(Run.created_at))
         with self.rt.db.session() as s:
-            runs = [(r.id, r.api_key_id) for r in s.scalars(query)]
-        for run_id, owner in runs:
+            runs = [(r.id, r.api_key_id, bool((r.info or {}).get("cancel_requested"))) for r in s.scalars(query)]
+        for run_id, owner, cancel in runs:
+            if cancel:  # the cancel was accepted before the restart: honour it, do not resume
+                self._end(run_id, "cancelled", "cancelled")
+                continue
             self.emit(run_id, {"type": "resumed", "detail": "server restarted: continuing from the last checkpoint"})
             self.submit(run_id, owner)
+        self._reply_missing()
         return len(runs)
 
+    def _reply_missing(self) -> None:
+        """Chat replies of runs that finished just before a crash (record_reply adds each only once)."""
+        query = select(Run.id).where(Run.session_id.is_not(None), Run.status.in_(events.TERMINAL),
+                                     Run.api_key_id.is_not(None)).order_by(Run.created_at.desc()).limit(50)
+        with self.rt.db.session() as s:
+            finished = list(s.scalars(query))
+        for run_id in finished:
+            _reply(self.rt, run_id)
+
     # --- queue -------------------------------------------------------------------------------
+
+    def admit(self, owner: str, limit: int, create: Callable[[], str]) -> str:
+        """Create a run for `owner` unless it is at its in-flight limit (InFlightLimit). Counting and
+        creating happen under one per-key lock, so parallel requests cannot pass the limit together."""
+        with self._lock:
+            lock = self._admission.setdefault(owner, threading.Lock())
+        with lock:
+            active = self.in_flight(owner)
+            if active >= limit:
+                raise InFlightLimit(active, limit)
+            return create()
 
     def submit(self, run_id: str, owner: str | None) -> None:
         with self._lock:
@@ -120,9 +157,12 @@ class Runner:
         if not running and self.queue.remove(run_id):
             self._end(run_id, "cancelled", "cancelled before it started")
             return "cancelled"
-        with self.rt.db.session() as s:
+        with self.rt.db.session() as s:  # remembered, so a restart before the run stops still cancels it
             run = repo.get_run(s, run_id)
-            return "cancelling" if run.status in UNFINISHED else run.status
+            if run.status not in UNFINISHED:
+                return run.status
+            repo.update_run(s, run_id, info={**(run.info or {}), "cancel_requested": True})
+            return "cancelling"
 
     def in_flight(self, owner: str) -> int:
         """Queued plus running runs of one key (from the database, so restarts do not reset it)."""
@@ -137,7 +177,8 @@ class Runner:
     # --- work --------------------------------------------------------------------------------
 
     def emit(self, run_id: str, event: dict) -> None:
-        event = {**event, "id": events.record(self.rt.db, run_id, event)}
+        with self._emit_lock:
+            event = {**event, "id": events.record(self.rt.db, run_id, event)}
         self.on_event(run_id, event)
 
     def _work(self) -> None:
@@ -180,8 +221,7 @@ class Runner:
             session_id = run.session_id
         if session_id:
             _reply(self.rt, run_id)
-        self.on_event(run_id, {"type": status, "status": status, "error": error,
-                               "id": events.finish(self.rt.db, run_id, status, error)})
+        self.emit(run_id, {"type": status, "status": status, "error": error})  # the terminal event
 
 
 def _graph_handler(rt: Runtime, run_id: str, emit, cancelled) -> None:

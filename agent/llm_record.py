@@ -44,10 +44,10 @@ class RecordedLLM:
         return record["answer"]
 
     def _cached(self, key: str, role: str) -> dict | None:
-        hit = reuse(self.db, key, run_id=self.run_id, step_row=None, step_key=role)
-        if not hit:
-            return None
         with self.db.session() as s:
+            hit = reuse(s, key, run_id=self.run_id, step_row=None, step_key=role)
+            if not hit:
+                return None
             return json.loads(self.store.path(repo.get_asset(s, next(iter(hit[0].values()))).sha256).read_bytes())
 
     def _store(self, record: dict, key: str, role: str, messages: list[dict[str, str]], seed: int) -> None:

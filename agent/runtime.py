@@ -38,5 +38,9 @@ class Runtime:
     @property
     def checkpoint_path(self) -> str | None:
         """The SQLite file that also holds LangGraph's checkpoints (None for other databases)."""
-        url = self.settings.db_url
-        return url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.settings.db_url)  # also sqlite+pysqlite:///... and URLs with a query string
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        return url.database

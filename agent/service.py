@@ -118,7 +118,8 @@ def summarize(rt: Runtime, run_id: str) -> dict[str, Any]:
             scores.setdefault(score.asset_id, {})[score.metric] = round(score.value, 3)
         rows = repo.list_steps(s, run_id)
         steps = [{"key": st.key, "tool": st.tool, "status": st.status, "error": st.error, "duration_s": st.duration_s,
-                  "rounds": (st.values or {}).get("rounds", 0), "passed": _gate_passed(st.values or {})}
+                  "rounds": (st.values or {}).get("rounds", 0), "passed": _gate_passed(st.values or {}),
+                  "cached": bool((st.values or {}).get("cached"))}
                  for st in rows]
         assets = repo.list_assets(s, run_id=run_id)
         chosen = _selected(rows, assets)

@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from agent.jobs import Runner
+from agent.jobs import InFlightLimit, Runner
 from agent.runtime import Runtime
 from api import sse
 from api.auth import require_key
@@ -31,16 +31,28 @@ def runner(request: Request) -> Runner:
 
 
 async def start_run(request: Request, owner: str, create: Callable[[], str]) -> str:
-    """Check the key's in-flight limit, create the run (in a thread: it touches the database), queue it."""
+    """Create the run within the key's in-flight limit (in a thread: it touches the database), queue it."""
+    await check_in_flight(request, owner)
     limit = runtime(request).settings.server.max_in_flight_per_key
-    active = await run_in_threadpool(runner(request).in_flight, owner)
-    if active >= limit:
-        raise ApiError(429, "rate_limited", f"this key already has {active} runs queued or running (limit {limit}); "
-                       "wait for some to finish or cancel them", {"Retry-After": "5"})
-    run_id = await run_in_threadpool(create)
+    try:
+        run_id = await run_in_threadpool(runner(request).admit, owner, limit, create)
+    except InFlightLimit as exc:
+        raise _limited(exc) from None
     await run_in_threadpool(runner(request).emit, run_id, {"type": "queued", "status": "queued"})
     runner(request).submit(run_id, owner)
     return run_id
+
+
+async def check_in_flight(request: Request, owner: str) -> None:
+    """429 now when the key is at its limit (before expensive work such as receiving uploads)."""
+    limit = runtime(request).settings.server.max_in_flight_per_key
+    active = await run_in_threadpool(runner(request).in_flight, owner)
+    if active >= limit:
+        raise _limited(InFlightLimit(active, limit))
+
+
+def _limited(exc: InFlightLimit) -> ApiError:
+    return ApiError(429, "rate_limited", str(exc), {"Retry-After": "5"})
 
 
 async def run_json(request: Request, run_id: str, status_code: int = 200) -> JSONResponse:

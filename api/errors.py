@@ -2,6 +2,10 @@
 statuses in one place). API errors are always `{"error": {"code": ..., "message": ...}}`."""
 from __future__ import annotations
 
+import logging
+
+log = logging.getLogger("storyloom.api")
+
 
 class UsageError(Exception):
     """Bad input from the user: reported in one line with exit code 2."""
@@ -36,13 +40,24 @@ def install_handlers(app) -> None:
         return JSONResponse(body("invalid_request", first_validation_error(exc.errors())), status_code=422)
 
     async def http_error(request, exc: HTTPException):
+        if isinstance(exc.__cause__, BodyTooLarge):  # FastAPI wraps errors raised while it reads the body
+            return JSONResponse(body("too_large", str(exc.__cause__)), status_code=413)
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 413: "too_large"}
         return JSONResponse(body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
                             status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
+    async def internal(request, exc: Exception):
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return JSONResponse(body("internal", "internal error; the server log has the details"), status_code=500)
+
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, validation)
     app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(Exception, internal)
+
+
+class BodyTooLarge(Exception):
+    """A request body went over its limit while it was being received."""
 
 
 def first_validation_error(errors: list[dict]) -> str:

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import json
 
-
-class _TooLarge(Exception):
-    pass
+from api.errors import BodyTooLarge
 
 
 class BodyLimit:
@@ -31,7 +29,7 @@ class BodyLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise _TooLarge
+                raise BodyTooLarge(f"the request body is over {limit} bytes")
             return message
 
         async def tracked(message):
@@ -41,7 +39,7 @@ class BodyLimit:
 
         try:
             await self.app(scope, counted, tracked)
-        except _TooLarge:
+        except BodyTooLarge:
             if not started:
                 await _refuse(send, limit)
 

@@ -23,6 +23,7 @@ class StepOut(BaseModel):
     duration_s: float | None = None
     rounds: int = 0
     passed: bool | None = Field(default=None, description="Whether the critic's chosen candidate passed its gate.")
+    cached: bool = Field(default=False, description="Answered from the tool-call cache (an identical earlier call).")
 
 
 class AssetBrief(BaseModel):
@@ -110,10 +111,6 @@ class AssetOut(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     lineage: Lineage
     scores: list[ScoreOut] = Field(default_factory=list)
-
-
-class KeyOut(BaseModel):
-    status: str
 
 
 class Health(BaseModel):

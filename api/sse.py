@@ -25,9 +25,12 @@ def format_event(event: dict) -> str:
     return f"id: {event['id']}\nevent: {event['type']}\ndata: {json.dumps(payload, separators=(',', ':'))}\n\n"
 
 
+MAX_ID = 2**63 - 1  # the largest id any database stores; a bigger one would not even bind
+
+
 def parse_last_id(value: str | None) -> int:
     try:
-        return max(int((value or "0").strip()), 0)
+        return min(max(int((value or "0").strip()), 0), MAX_ID)
     except ValueError:
         return 0
 

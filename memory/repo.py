@@ -132,10 +132,15 @@ def list_assets(s: Session, *, run_id: str) -> list[Asset]:
     return list(s.scalars(query))
 
 
-def find_cached(s: Session, *, cache_key: str) -> list[Asset]:
-    """The assets the first call with this cache key produced, or []. Reuses elsewhere are recorded
-    without the key (they point at the original through `params["cached_from"]`)."""
-    first = s.scalars(select(Asset).where(Asset.cache_key == cache_key).order_by(Asset.created_at).limit(1)).first()
+def find_cached(s: Session, *, cache_key: str, owner: str | None) -> list[Asset]:
+    """The assets the first call with this cache key produced among the runs of API key `owner`
+    (None: runs started without a key), or []. Keys never share results: a hit would tell one client
+    what another asked for. Reuses elsewhere are recorded without the key (they point at the
+    original through `params["cached_from"]`)."""
+    same_owner = Run.api_key_id.is_(None) if owner is None else Run.api_key_id == owner
+    query = (select(Asset).join(Run, Asset.run_id == Run.id).where(Asset.cache_key == cache_key, same_owner)
+             .order_by(Asset.created_at).limit(1))
+    first = s.scalars(query).first()
     if first is None:
         return []
     query = select(Asset).where(Asset.cache_key == cache_key, Asset.step_id == first.step_id,

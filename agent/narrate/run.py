@@ -7,6 +7,7 @@ Each item's output files become assets of the run, so the API serves them like a
 from __future__ import annotations
 
 import mimetypes
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,10 @@ def execute_narration(rt: Runtime, run_id: str, emit, cancelled) -> dict[str, An
     report = narrate_paths(rt, [Path(p) for p in job["paths"]], out_dir, roots=[Path(r) for r in job["roots"]],
                            resume=True, run_id=run_id, progress=emit, cancelled=cancelled)
     register_outputs(rt, run_id, out_dir, report)
+    if job.get("uploaded") and not report.get("cancelled"):
+        # The inputs are in the asset store now (each item imported them); the upload copy goes.
+        for root in job["roots"]:
+            shutil.rmtree(root, ignore_errors=True)
     return report
 
 

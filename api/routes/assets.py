@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import mimetypes
+import re
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
@@ -9,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import ERRORS, Owner, runtime
 from api.errors import ApiError
-from api.schemas import AssetOut
+from api.schemas import AssetOut, ErrorBody
 from api.views import asset_out, owned_asset
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"], responses=ERRORS)
@@ -26,7 +27,8 @@ async def get_asset(request: Request, asset_id: str, owner: Owner) -> dict:
 
 @router.get("/{asset_id}/content", response_class=FileResponse, summary="The asset's bytes (Range supported)",
             responses={200: {"content": {"application/octet-stream": {}}, "description": "The file."},
-                       206: {"description": "The requested byte range."}})
+                       206: {"description": "The requested byte range."}, 400: {"model": ErrorBody},
+                       416: {"model": ErrorBody}})
 async def get_content(request: Request, asset_id: str, owner: Owner) -> FileResponse:
     def locate():
         rt = runtime(request)
@@ -37,6 +39,26 @@ async def get_content(request: Request, asset_id: str, owner: Owner) -> FileResp
     path, mime, role = await run_in_threadpool(locate)
     if not path.is_file():
         raise ApiError(410, "gone", "the asset's file is missing from the store")
+    check_range(request.headers.get("range"), path.stat().st_size)
     extension = mimetypes.guess_extension(mime) or ""
     name = "".join(c if c.isalnum() or c in "-_." else "-" for c in role)[:80] + extension
     return FileResponse(path, media_type=mime, filename=name, content_disposition_type="inline")
+
+
+_SPEC = re.compile(r"^\s*(\d*)-(\d*)\s*$")
+
+
+def check_range(header: str | None, size: int) -> None:
+    """Refuse a malformed (400) or unsatisfiable (416) Range in the API's error shape; valid ones are
+    served by FileResponse."""
+    if not header:
+        return
+    unit, _, specs = header.partition("=")
+    parsed = [_SPEC.match(spec) for spec in specs.split(",")]
+    if unit.strip().lower() != "bytes" or not all(parsed) or any(m.groups() == ("", "") for m in parsed):
+        raise ApiError(400, "invalid_range", f"malformed Range header {header[:80]!r}; use e.g. bytes=0-1023")
+    for match in parsed:
+        start, end = match.groups()
+        if (start and int(start) >= size) or (start and end and int(end) < int(start)) or (not start and end == "0"):
+            raise ApiError(416, "range_not_satisfiable", f"the range {match.group(0).strip()} is outside the "
+                           f"{size} bytes of the file", {"Content-Range": f"bytes */{size}"})

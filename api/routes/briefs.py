@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1/briefs", tags=["briefs"], responses=ERRORS)
 
 @router.post("", response_model=RunOut, status_code=202,
              responses={200: {"model": RunOut, "description": "A repeat of an earlier request (same Idempotency-Key "
-                              "and body): the run it started."}, 409: {"model": ErrorBody}, 429: {"model": ErrorBody}},
+                              "and body): the run it started."}, 429: {"model": ErrorBody}},
              summary="Submit a content brief; answers 202 with the queued run")
 async def submit_brief(request: Request, brief: Brief, owner: Owner,
                        idempotency_key: Annotated[str | None, Header(max_length=200)] = None):
@@ -35,13 +35,14 @@ async def submit_brief(request: Request, brief: Brief, owner: Owner,
             return await run_json(request, earlier, 200)
 
     def create() -> str:
-        try:
-            return create_brief_run(runtime(request), brief, api_key_id=owner, idempotency_key=idempotency_key,
-                                    request_hash=digest)
-        except IntegrityError:  # the same key raced in from another request: answer with its run
-            raise ApiError(409, "conflict", "a request with this Idempotency-Key is being processed; retry") from None
+        return create_brief_run(runtime(request), brief, api_key_id=owner, idempotency_key=idempotency_key,
+                                request_hash=digest)
 
-    run_id = await start_run(request, owner, create)
+    try:
+        run_id = await start_run(request, owner, create)
+    except IntegrityError:  # the same Idempotency-Key raced in from a parallel request: that run is the answer
+        earlier = await run_in_threadpool(_earlier, request, owner, idempotency_key, digest)
+        return await run_json(request, earlier, 200)
     return await run_json(request, run_id, 202)
 
 

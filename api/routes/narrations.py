@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,10 +13,10 @@ from fastapi import APIRouter, File, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from agent.narrate.library import check_roots
+from agent.narrate.library import inside
 from agent.narrate.run import output_assets
 from agent.service import _create_run
-from api.deps import ERRORS, Owner, runtime, start_run
+from api.deps import ERRORS, Owner, check_in_flight, runtime, start_run
 from api.errors import ApiError
 from api.schemas import ErrorBody
 from api.views import owned_run, run_out
@@ -27,7 +28,7 @@ MAX_UPLOADS = 200
 
 class NarrationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    paths: list[str] = Field(min_length=1, max_length=200,
+    paths: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(min_length=1, max_length=200,
                              description="Files or folders inside the library roots"
                              " (STORYLOOM_NARRATION__LIBRARY_ROOTS); relative paths start at the first root.")
 
@@ -60,11 +61,25 @@ async def narrate_library(request: Request, body: NarrationRequest, owner: Owner
     if not roots:
         raise ApiError(422, "invalid_request", "no library roots are configured "
                        "(STORYLOOM_NARRATION__LIBRARY_ROOTS); upload files to /v1/narrations/upload instead")
-    try:
-        paths = check_roots([Path(p) if Path(p).is_absolute() else Path(roots[0]) / p for p in body.paths], roots)
-    except ValueError as exc:
-        raise ApiError(422, "invalid_request", str(exc)) from None
+    paths = await run_in_threadpool(_library_paths, body.paths, roots)
     return await _start(request, owner, paths, list(roots))
+
+
+def _library_paths(raw: list[str], roots: list[Path]) -> list[Path]:
+    """Each path resolved inside a root. Missing and outside get the same answer, so the endpoint
+    tells nobody which files exist elsewhere on the server."""
+    resolved_roots = [Path(r).resolve() for r in roots]
+    found = []
+    for text in raw:
+        try:
+            path = (Path(text) if Path(text).is_absolute() else resolved_roots[0] / text).resolve()
+            usable = any(inside(path, root) for root in resolved_roots) and path.exists()
+        except (OSError, RuntimeError, ValueError):  # too long, a symlink loop, a NUL byte
+            usable = False
+        if not usable:
+            raise ApiError(422, "invalid_request", f"{text[:200]}: no such file or folder inside the library roots")
+        found.append(path)
+    return found
 
 
 @router.post("/upload", response_model=NarrationOut, status_code=202,
@@ -73,22 +88,36 @@ async def narrate_library(request: Request, body: NarrationRequest, owner: Owner
 async def narrate_uploads(request: Request, owner: Owner, files: Annotated[list[UploadFile], File()]) -> dict:
     if len(files) > MAX_UPLOADS:
         raise ApiError(422, "invalid_request", f"{len(files)} files in one upload; the limit is {MAX_UPLOADS}")
+    await check_in_flight(request, owner)  # before storing anything
     folder = runtime(request).settings.data_dir.resolve() / "uploads" / uuid.uuid4().hex
+    try:
+        await run_in_threadpool(_save_uploads, files, folder)
+        return await _start(request, owner, [folder], [folder], uploaded=True)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _save_uploads(files: list[UploadFile], folder: Path) -> None:
+    """Each file under its own (made safe) name, so NAME.context.json sidecars still pair with NAME;
+    a name seen before goes into a numbered sub-folder instead of overwriting."""
     folder.mkdir(parents=True)
+    seen: set[str] = set()
     for position, upload in enumerate(files):
         name = _SAFE_NAME.sub("-", Path(upload.filename or "").name).strip(".-") or f"file-{position}"
-        target = folder / f"{position:03d}-{name}"
+        target = folder / (name if name not in seen else f"{position:03d}/{name}")
+        seen.add(name)
+        target.parent.mkdir(exist_ok=True)
         with target.open("wb") as out:
-            while chunk := await upload.read(1 << 20):
-                out.write(chunk)
-    return await _start(request, owner, [folder], [folder])
+            shutil.copyfileobj(upload.file, out, 1 << 20)
 
 
-async def _start(request: Request, owner: str, paths: list[Path], roots: list[Path]) -> dict:
+async def _start(request: Request, owner: str, paths: list[Path], roots: list[Path], uploaded: bool = False) -> dict:
     rt = runtime(request)
 
     def create() -> str:
-        info = {"narration": {"paths": [str(p) for p in paths], "roots": [str(r) for r in roots]}}
+        info = {"narration": {"paths": [str(p) for p in paths], "roots": [str(r) for r in roots],
+                              "uploaded": uploaded}}
         text = "narrate " + ", ".join(p.name for p in paths)[:500]
         return _create_run(rt, "narration", text, 0, None, None, info, api_key_id=owner)
 

@@ -47,9 +47,8 @@ async def get_run(request: Request, run_id: str, owner: Owner):
 
 @router.get("/{run_id}/events", responses=SSE_RESPONSE, response_class=StreamingResponse,
             summary="Server-sent events of a run; Last-Event-ID replays from there")
-async def run_events(request: Request, run_id: str, owner: Owner,
-                     last_event_id: Annotated[str | None, Header()] = None,
-                     after: Annotated[int | None, Query(ge=0, description="Replay after this event id")] = None):
+async def run_events(request: Request, run_id: str, owner: Owner, last_event_id: Annotated[str | None, Header()] = None,
+                     after: Annotated[int | None, Query(ge=0, le=sse.MAX_ID, description="Replay after it")] = None):
     await _check(request, run_id, owner)
     return event_stream(request, run_id, after if after is not None else sse.parse_last_id(last_event_id))
 

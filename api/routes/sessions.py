@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1/sessions", tags=["sessions"], responses=ERRORS)
 
 class NewSession(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    title: str | None = Field(default=None, max_length=200, description="Shown in lists; defaults to the first turn.")
+    title: str | None = Field(default=None, max_length=500, description="Shown in lists; defaults to the first turn.")
 
 
 class Turn(BaseModel):

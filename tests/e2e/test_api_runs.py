@@ -7,6 +7,7 @@ import io
 import soundfile as sf
 from PIL import Image
 
+from agent import events as stored
 from tests.fixtures.server import read_sse
 
 SMALL_BRIEF = {
@@ -33,7 +34,7 @@ def test_a_brief_runs_to_success_with_its_events_and_assets(api_both):
         assert kinds[0] == "queued" and kinds[-1] == "succeeded", kinds
         assert "step" in kinds
         ids = [int(e["id"]) for e in events]
-        assert ids == sorted(ids) and len(set(ids)) == len(ids)
+        assert ids == [e["id"] for e in stored.since(api.rt.db, run["id"])]  # every stored event, in order
         done = client.get(f"/v1/runs/{run['id']}").json()
         assert done["status"] == "succeeded" and done["plan"]["kind"] == "brief"
         assert {s["status"] for s in done["steps"]} == {"succeeded"}
@@ -97,6 +98,13 @@ def test_another_key_gets_404_for_every_object_and_sees_empty_lists(api_both):
             assert mine.get(path).status_code in (200, 206), path
         assert theirs.post(f"/v1/runs/{run['id']}/cancel").status_code == 404
         assert theirs.get("/v1/runs").json() == {"runs": []}
+        # The same brief from the other key is made afresh: results are never shared between keys.
+        copy = api.wait(theirs, theirs.post("/v1/briefs", json=SMALL_BRIEF).json()["id"])
+        assert not any(s.get("cached") for s in copy["steps"])
+        mine_ids = {a["id"] for a in run["assets"]}
+        for asset in copy["assets"]:
+            meta = theirs.get(f"/v1/assets/{asset['id']}").json()
+            assert meta["lineage"]["cached_from"] is None and not (set(meta["lineage"]["inputs"]) & mine_ids)
 
 
 def test_cancel_stops_a_queued_run_at_once_and_a_running_one_between_steps(api):
