@@ -18,7 +18,11 @@ from api.views import run_out
 
 Owner = Annotated[str, Depends(require_key)]
 ERRORS = {401: {"model": ErrorBody}, 404: {"model": ErrorBody}, 422: {"model": ErrorBody}}
-SSE_RESPONSE = {200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+# One server-sent event: `event` is its type, `id` the replay position, `data` a JSON object.
+_SSE_EVENT = {"type": "object", "required": ["data"], "properties": {
+    "event": {"type": "string"}, "id": {"type": "string", "pattern": "^[0-9]+$"},
+    "data": {"type": "string", "contentMediaType": "application/json"}}}
+SSE_RESPONSE = {200: {"content": {"text/event-stream": {"schema": _SSE_EVENT}},
                       "description": "Server-sent events; the last one is succeeded, failed or cancelled."}}
 
 

@@ -14,6 +14,9 @@ from api.schemas import AssetOut, ErrorBody
 from api.views import asset_out, owned_asset
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"], responses=ERRORS)
+# Assets are pictures, sound, video, subtitles and documents: each is served as what it is.
+_MEDIA = {kind: {"schema": {"type": "string", "format": "binary"}}
+          for kind in ("image/*", "audio/*", "video/*", "text/*", "application/*")}
 
 
 @router.get("/{asset_id}", response_model=AssetOut, summary="An asset's metadata, lineage and scores")
@@ -26,8 +29,8 @@ async def get_asset(request: Request, asset_id: str, owner: Owner) -> dict:
 
 
 @router.get("/{asset_id}/content", response_class=FileResponse, summary="The asset's bytes (Range supported)",
-            responses={200: {"content": {"application/octet-stream": {}}, "description": "The file."},
-                       206: {"description": "The requested byte range."}, 400: {"model": ErrorBody},
+            responses={200: {"content": _MEDIA, "description": "The file, with its own content type."},
+                       206: {"content": _MEDIA, "description": "The requested byte range."}, 400: {"model": ErrorBody},
                        416: {"model": ErrorBody}})
 async def get_content(request: Request, asset_id: str, owner: Owner) -> FileResponse:
     def locate():
