@@ -103,6 +103,8 @@ class NarrationSettings(BaseModel):
         "inside one of them. The CLI treats the paths it is given as its roots.",
     )
     max_file_mb: float = Field(default=500.0, gt=0, description="Larger media files are refused per item.")
+    max_video_s: float = Field(default=10800.0, gt=0, description="Longer videos (by their header) are refused "
+                               "per item: a tiny file claiming hours would otherwise make huge buffers.")
     min_gap_s: float = Field(default=2.0, gt=0, description="Shortest pause in speech usable for a description.")
     words_per_second: float = Field(default=2.5, gt=0, description="Word budget of a gap = gap seconds x this.")
     duck_lu: float = Field(default=10.0, ge=10.0, description="How far the original soundtrack is lowered under "

@@ -26,6 +26,10 @@ def narrate(args: argparse.Namespace) -> int:
     _check_paths(paths)
     settings = _settings()
     out = (args.out or settings.data_dir / "narrations" / (paths[0].resolve().name or "library")).expanduser()
+    resolved = out.resolve()
+    if any(path.resolve() == resolved or resolved in path.resolve().parents for path in paths):
+        # its outputs are skipped when walking: every item would be too, and copies would overwrite originals
+        raise UsageError("--out must not contain the library")
     check_writable_dir(out)
     if args.dry_run:
         return _dry_run(paths, out, settings.narration.max_file_mb, args.json)

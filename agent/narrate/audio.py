@@ -6,8 +6,10 @@ text are its context, so names in the library are spelled as the library spells 
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
-from agent.narrate.library import Item, sidecar_text
+from agent.narrate.library import Item
+from agent.narrate.sidecar import sidecar_text
 from agent.narrate.steps import asset_path, call_tool, import_file
 from agent.narrate.types import ItemResult, NarrationContext
 
@@ -21,7 +23,7 @@ def narrate_audio(ctx: NarrationContext, item: Item) -> ItemResult:
         args["context"] = sidecar_text(item.sidecar)
     outcome = call_tool(ctx, f"a{item.index}-transcribe", "transcribe", args)
     text = str(outcome.values.get("text", "")).strip()
-    base = (ctx.out_dir / item.rel).with_suffix("")  # NAME.vtt, NAME.alt.json: outputs named by the stem
+    base = ctx.out_dir / (item.base or Path(item.rel).with_suffix("").as_posix())  # NAME.vtt, unique per item
     base.parent.mkdir(parents=True, exist_ok=True)
     transcript = base.with_name(base.name + ".transcript.txt")
     transcript.write_text(text + "\n", encoding="utf-8")

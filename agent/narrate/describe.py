@@ -17,11 +17,10 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
-from agent.executor import Executor
 from agent.llm import LLMError
 from agent.llm_record import RecordedLLM
 from agent.narrate.gaps import Gap
-from agent.narrate.steps import import_file
+from agent.narrate.steps import executor, import_file
 from agent.narrate.style import clean, style_problems
 from agent.narrate.types import NarrationContext
 from agent.plan import Plan, PlanStep
@@ -44,27 +43,37 @@ class Shot:
     frame: Any
 
 
-def sample_frames(path: Path, duration: float, step: float = SAMPLE_S) -> list[tuple[float, Any]]:
-    """(time, PIL image) of the frame on screen at 0, step, 2 step... before `duration`, in one decoding pass."""
+def sample_frames(path: Path, duration: float, step: float = SAMPLE_S) -> tuple[list[tuple[float, Any]], float]:
+    """(time, PIL image) of the frame on screen at 0, step, 2 step... in one decoding pass, and the time
+    the decoded pictures really end. Samples stop there, not at the claimed `duration`: a header may
+    claim ten million seconds for one second of frames."""
     import av
 
-    times = [round(i * step, 3) for i in range(max(1, int(np.ceil(duration / step - 1e-6))))]
+    wanted = max(1, int(np.ceil(duration / step - 1e-6)))
     samples: list[tuple[float, Any]] = []
-    shown = None
+    shown, last = None, 0.0
     with av.open(str(path)) as box:
         if not box.streams.video:
             raise ToolError("the file has no video stream")
         stream = box.streams.video[0]
         origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+        frame_s = 1 / float(stream.average_rate) if stream.average_rate else step
         for frame in box.decode(stream):
             t = (frame.time or 0.0) - origin
-            while len(samples) < len(times) and times[len(samples)] < t - 1e-6:
-                samples.append((times[len(samples)], _picture(shown or frame)))
-            shown = frame
+            while len(samples) < wanted and round(len(samples) * step, 3) < t - 1e-6:
+                samples.append((round(len(samples) * step, 3), _picture(shown or frame)))
+            shown, last = frame, max(last, t)
     if shown is None:
         raise ToolError("the video has no decodable frames")
-    last = _picture(shown)
-    return samples + [(t, last) for t in times[len(samples):]]
+    end = min(duration, last + frame_s)
+    return hold_last(samples + [(round(len(samples) * step, 3), _picture(shown))], end, step), end
+
+
+def hold_last(samples: list[tuple[float, Any]], duration: float, step: float = SAMPLE_S) -> list[tuple[float, Any]]:
+    """`samples` cut or extended (the last picture held) to cover [0, duration) at `step`."""
+    count = max(1, int(np.ceil(duration / step - 1e-6)))
+    held = samples[:count]
+    return held + [(round(i * step, 3), held[-1][1]) for i in range(len(held), count)]
 
 
 def _picture(frame) -> Any:
@@ -113,9 +122,7 @@ def caption_shots(ctx: NarrationContext, prefix: str, shots: list[Shot]) -> list
             shot.frame.convert("RGB").save(png)
             image = import_file(ctx, png, f"{prefix}-frame{n}")
             steps.append(PlanStep(id=f"{prefix}-cap{n}", tool="caption_image", args={"image": image}))
-    executor = Executor(ctx.rt.db, ctx.rt.store, ctx.rt.models, run_id=ctx.run_id, cancelled=ctx.cancelled,
-                        use_cache=ctx.rt.settings.executor.cache)
-    outcomes = {o.step_id: o for o in executor.run_wave(Plan(kind="narration", steps=steps), {})}
+    outcomes = {o.step_id: o for o in executor(ctx).run_wave(Plan(kind="narration", steps=steps), {})}
     return [outcomes[s.id].values.get("caption", "") if s.id in outcomes and outcomes[s.id].status == "succeeded"
             else "" for s in steps]
 

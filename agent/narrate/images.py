@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from agent.llm import LLMError, LLMUnavailable
 from agent.llm_record import RecordedLLM
 from agent.narrate import pixels
 from agent.narrate.library import Item
-from agent.narrate.metadata import check_written, write_described_copy
+from agent.narrate.metadata import check_written, write_described_copy, xmp_fields
 from agent.narrate.steps import call_tool, import_file
 from agent.narrate.style import INTERPRETATION_WORDS, clean, shorten, style_problems
 from agent.narrate.types import ItemResult, NarrationContext
@@ -190,14 +191,15 @@ def _long_description(sidecar: dict[str, Any], kind: str | None, chart: str | No
 
 
 def _write_outputs(ctx: NarrationContext, item: Item, result: ItemResult, write_metadata: bool) -> None:
-    base = (ctx.out_dir / item.rel).with_suffix("")  # NAME.vtt, NAME.alt.json: outputs named by the stem
+    base = ctx.out_dir / (item.base or Path(item.rel).with_suffix("").as_posix())  # NAME.alt.json, unique per item
     base.parent.mkdir(parents=True, exist_ok=True)
     alt_json = base.with_name(base.name + ".alt.json")
     alt_json.write_text(json.dumps(result.data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     result.outputs["alt"] = alt_json.relative_to(ctx.out_dir).as_posix()
     if not write_metadata:
         return
-    extended = result.data.get("long_description") or ""
-    copy = write_described_copy(item.path, base, result.data["alt"], extended)
+    alt, extended, cut = xmp_fields(result.data["alt"], result.data.get("long_description") or "")
+    result.warnings.extend(cut)
+    copy = write_described_copy(item.path, base, alt, extended)
     result.outputs["described_image"] = copy.relative_to(ctx.out_dir).as_posix()
-    result.warnings.extend(check_written(copy, result.data["alt"], extended))
+    result.warnings.extend(check_written(copy, alt, extended))

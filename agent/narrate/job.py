@@ -1,6 +1,6 @@
 """A narration job: every file of a library described, one by one, with a manifest that makes it resumable.
 
-`manifest.json` in the out dir is keyed by each file's sha256 and rewritten after every item, so
+`manifest.json` in the out dir is keyed by each file's sha256 (and its sidecar's) and rewritten after every item, so
 an interrupted job loses at most the item it was on. With `resume`, an item whose content is in
 the manifest as done (and whose outputs are still there) is taken from it without any model work;
 failed items are tried again. One bad file never stops the batch: its error is its item's status.
@@ -20,6 +20,7 @@ from typing import Any
 
 from agent.narrate.library import Item, discover
 from agent.narrate.report import build_report, write_report
+from agent.narrate.sidecar import sidecar_digest
 from agent.narrate.types import ItemResult, NarrationContext
 from agent.runtime import Runtime
 from memory import repo
@@ -83,7 +84,11 @@ def _new_run(rt: Runtime, paths: list[Path], out_dir: Path) -> str:
 
 
 def _key(item: Item) -> str:
-    return item.sha256 or f"unread:{item.rel}"  # an empty or unreadable file has no content to key by
+    """The content and the context it was described with: an edited sidecar (now decorative, a new cast)
+    makes a new key, so --resume and duplicate detection do the item again."""
+    if not item.sha256:
+        return f"unread:{item.rel}"  # an empty or unreadable file has no content to key by
+    return f"{item.sha256}+{sidecar_digest(item.sidecar)}" if item.sidecar else item.sha256
 
 
 def _previous(manifest: dict[str, Any], item: Item, out_dir: Path) -> dict[str, Any] | None:
@@ -141,11 +146,13 @@ def _dispatch(ctx: NarrationContext, item: Item, write_metadata: bool) -> ItemRe
         return narrate_audio(ctx, item)
     from agent.narrate.video import narrate_video
 
-    # Video outputs are named by the file's stem: mirror the library's folders, as images do, so
-    # a/intro.mp4 and b/intro.mp4 do not overwrite each other.
-    folder = Path(item.rel).parent
+    # Video outputs are named by the item's unique base: mirror the library's folders, as images do, so
+    # a/intro.mp4 and b/intro.mp4 (or intro.mp4 and intro.mov) do not overwrite each other.
+    base = Path(item.base or Path(item.rel).with_suffix("").as_posix())
+    folder = base.parent
     (ctx.out_dir / folder).mkdir(parents=True, exist_ok=True)
-    result = narrate_video(replace(ctx, out_dir=ctx.out_dir / folder), item.path, item.index, item.sidecar)
+    result = narrate_video(replace(ctx, out_dir=ctx.out_dir / folder), item.path, item.index, item.sidecar,
+                           name=base.name, sha256=item.sha256)
     result.outputs = {name: (folder / rel).as_posix() for name, rel in result.outputs.items()}
     result.sha256 = result.sha256 or item.sha256
     return result

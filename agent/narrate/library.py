@@ -8,25 +8,28 @@ image the content does not deliver is an error of that item, not of the job.
 from __future__ import annotations
 
 import hashlib
-import json
 import mimetypes
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.narrate.metadata import read_embedded
+from agent.narrate.sidecar import SIDECAR_SUFFIXES, read_sidecar, sidecar_text
 from tools.base import ToolError
 from tools.media import open_image, wav_missing_bytes
 
-SIDECAR_SUFFIXES = (".context.txt", ".context.json")
+__all__ = ["Item", "check_roots", "discover", "inside", "sidecar_text", "detect_kind", "check_container"]
 # Files a narration job writes; met again in a library (an --out inside a root) they are not media.
 OUTPUT_SUFFIXES = (".vtt", ".transcript.txt", ".transcript.html", ".alt.json", ".ad.json", ".ad.wav",
                    ".ad.mp4")
 OUTPUT_NAMES = ("manifest.json", "report.json", "report.html")
-SIDECAR_KEYS = ("page_text", "caption", "cast", "decorative", "purpose", "complex", "long_description",
-                "on_screen_text")
-MAX_SIDECAR_BYTES = 100_000
+# Self-contained containers (PyAV's demuxer names). Playlists and concat lists (hls, concat, ...) are
+# refused: they make FFmpeg read files they name, which may lie outside the library.
+ALLOWED_CONTAINERS = frozenset({"mov", "mp4", "m4a", "matroska", "webm", "avi", "mpegts", "wav", "mp3", "flac",
+                                "ogg", "aac"})
+# FFmpeg probes with only these demuxers and reads only local files: a playlist (hls, concat) is
+# refused before it can open the files or URLs it names.
+OPEN_OPTIONS = {"format_whitelist": ",".join(sorted(ALLOWED_CONTAINERS)), "protocol_whitelist": "file"}
 
 
 @dataclass
@@ -34,13 +37,14 @@ class Item:
     """One file of the job: `kind` image | audio | video, or None with `error` set."""
 
     path: Path
-    rel: str  # unique name inside the job, the base of its output names
+    rel: str  # unique name inside the job
     index: int
     sha256: str = ""
     size: int = 0
     kind: str | None = None
     error: str | None = None
     sidecar: dict[str, Any] = field(default_factory=dict)
+    base: str = ""  # its outputs' path without suffix, unique in the job: NAME, or NAME.ext when stems collide
 
 
 def check_roots(paths: list[Path], roots: list[Path]) -> list[Path]:
@@ -65,14 +69,19 @@ def inside(path: Path, root: Path) -> bool:
 
 def discover(paths: list[Path], roots: list[Path] | None = None, *, max_file_mb: float = 500.0,
              exclude: Path | None = None) -> list[Item]:
-    """Every media file under `paths` (sorted, recursive), checked and identified; errors are per item."""
+    """Every media file under `paths` (sorted, recursive), checked and identified; errors are per item.
+
+    `exclude` (the job's out dir) is skipped in the walk; ValueError when it holds a path of the job,
+    which would otherwise narrate nothing, or write described copies over the originals.
+    """
     roots = roots if roots is not None else paths
     top = check_roots(paths, roots)
     resolved_roots = [Path(r).expanduser().resolve() for r in roots]
     excluded = exclude.expanduser().resolve() if exclude else None
+    if excluded and any(inside(path, excluded) for path in top):
+        raise ValueError(f"the out folder {exclude} must not contain the library")
     found: list[tuple[Path, str, str | None]] = []
-    for path in top:
-        prefix = path.name if len(top) > 1 else ""
+    for path, prefix in zip(top, _prefixes(top), strict=True):
         if path.is_file():
             found.append((path, _join(prefix, path.name), None))
             continue
@@ -84,12 +93,50 @@ def discover(paths: list[Path], roots: list[Path] | None = None, *, max_file_mb:
             continue
         seen.add((file, rel))
         item = Item(path=file, rel=rel, index=len(items) + 1, error=error)
-        if error is None and not _inspect(item, max_file_mb, explicit=file in top):
+        if error is None and not _inspect(item, max_file_mb, explicit=file in top, roots=resolved_roots):
             continue  # not media: ignored in a folder walk
         items.append(item)
     for i, item in enumerate(items, start=1):
         item.index = i
+    _name_outputs(items)
     return items
+
+
+def _prefixes(top: list[Path]) -> list[str]:
+    """With several paths, each one's items are named under its own name; 2023/photos and 2024/photos
+    become photos/ and photos-2/, so their items never share a name."""
+    if len(top) < 2:
+        return [""] * len(top)
+    taken: set[str] = set()
+    out = []
+    for path in top:
+        name, n = path.name, 1
+        while name.lower() in taken:
+            n += 1
+            name = f"{path.name}-{n}"
+        taken.add(name.lower())
+        out.append(name)
+    return out
+
+
+def _name_outputs(items: list[Item]) -> None:
+    """Each item's output base: its name without the extension, unless another item in the same folder has
+    the same stem (a.png and a.jpg, talk.wav and talk.mp3): then all of those keep their extension."""
+    def stem_key(item: Item) -> str:
+        return Path(item.rel).with_suffix("").as_posix().lower()
+
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[stem_key(item)] = counts.get(stem_key(item), 0) + 1
+    taken: set[str] = set()
+    for item in items:
+        base = Path(item.rel).with_suffix("").as_posix() if counts[stem_key(item)] == 1 else item.rel
+        unique, n = base, 1
+        while unique.lower() in taken:  # e.g. a.png.jpg next to a.png and a.jpg: rare, still never shared
+            n += 1
+            unique = f"{base}-{n}"
+        taken.add(unique.lower())
+        item.base = unique
 
 
 def _join(prefix: str, rel: str) -> str:
@@ -100,15 +147,26 @@ def _walk(folder: Path, roots: list[Path], exclude: Path | None):
     """(file, path relative to `folder`, error) in sorted order; symlinks are checked, never followed."""
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not (exclude and inside((here / d).resolve(), exclude)))
+        dirnames[:] = sorted(d for d in dirnames if not (exclude and _resolves_into(here / d, exclude)))
         for name in sorted(filenames + [d for d in dirnames if (here / d).is_symlink()]):
             entry = here / name
             rel = entry.relative_to(folder).as_posix()
-            target = entry.resolve()
+            try:
+                target = entry.resolve()
+            except (OSError, RuntimeError):  # a symlink loop: Python 3.11 raises RuntimeError, later OSError
+                yield entry, rel, "symlink loop: the link cannot be resolved"
+                continue
             if entry.is_symlink() and not any(inside(target, r) for r in roots):
                 yield entry, rel, "symlink points outside the library roots"
             elif entry.is_file() and not _ours(entry) and not (exclude and inside(target, exclude)):
                 yield target, rel, None
+
+
+def _resolves_into(path: Path, folder: Path) -> bool:
+    try:
+        return inside(path.resolve(), folder)
+    except (OSError, RuntimeError):
+        return False  # a looping link: listed, then reported as its own item's error
 
 
 def _ours(path: Path) -> bool:
@@ -117,10 +175,14 @@ def _ours(path: Path) -> bool:
     return name.endswith(SIDECAR_SUFFIXES + OUTPUT_SUFFIXES) or name in OUTPUT_NAMES
 
 
-def _inspect(item: Item, max_file_mb: float, explicit: bool) -> bool:
-    """Fill size, sha256, kind and sidecar (or error); False for a non-media file found while walking."""
-    item.size = item.path.stat().st_size
+def _inspect(item: Item, max_file_mb: float, explicit: bool, roots: list[Path]) -> bool:
+    """Fill size, sha256, kind and sidecar (or error); False for a non-media file found while walking.
+
+    Any exception is the item's one-line error: a hostile file (bad EXIF, a sidecar nested 50,000 deep,
+    an unreadable file) must not end the batch.
+    """
     try:
+        item.size = item.path.stat().st_size
         if item.size == 0:
             raise ValueError("empty file (0 bytes)")
         if item.size > max_file_mb * 1_000_000:
@@ -131,10 +193,16 @@ def _inspect(item: Item, max_file_mb: float, explicit: bool) -> bool:
             if not explicit:
                 return False
             raise ValueError("not an image, audio or video file")
-        item.sidecar = read_sidecar(item.path, item.kind)
-    except (ValueError, ToolError) as exc:
-        item.kind, item.error = None, str(exc)
+        item.sidecar = read_sidecar(item.path, item.kind, roots)
+    except (ValueError, ToolError, OSError) as exc:
+        item.kind, item.error = None, _one_line(str(exc))
+    except Exception as exc:  # noqa: BLE001 - anything a hostile file provokes is that file's error
+        item.kind, item.error = None, _one_line(f"unreadable: {type(exc).__name__}: {exc}")
     return True
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:300]
 
 
 def sha256_file(path: Path) -> str:
@@ -174,65 +242,40 @@ def _is_image(path: Path) -> bool:
 
 
 def _av_kind(path: Path) -> str | None:
-    """video when a real picture stream decodes (cover art of a song does not count), audio when only sound."""
+    """video when a real picture stream decodes (cover art of a song does not count), audio when only sound;
+    ValueError for a container that is not self-contained (a playlist)."""
     import av
 
     try:
-        with av.open(str(path)) as box:
+        with av.open(str(path), options=OPEN_OPTIONS) as box:
+            container = box.format.name
             pictures = [s for s in box.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
             stream = pictures[0] if pictures else (box.streams.audio[0] if box.streams.audio else None)
-            if stream is None:
-                return None
-            next(iter(box.decode(stream)))  # one frame decodes, or the file is not what it claims
-            return "video" if pictures else "audio"
+            if stream is not None and ALLOWED_CONTAINERS & set(container.split(",")):
+                next(iter(box.decode(stream)))  # one frame decodes, or the file is not what it claims
     except (av.FFmpegError, StopIteration, UnicodeDecodeError, ValueError):
         return None
+    if stream is None:
+        return None
+    _check_format(container)
+    return "video" if pictures else "audio"
 
 
-def read_sidecar(path: Path, kind: str) -> dict[str, Any]:
-    """Context for a file: `NAME.context.json` / `NAME.context.txt` next to it, plus embedded image metadata.
-
-    A broken sidecar is an error of its item: silently ignoring a `decorative: false` would be worse.
-    """
-    context: dict[str, Any] = read_embedded(path) if kind == "image" else {}
-    stem = path.with_suffix("")
-    for base in (stem, path):  # photo.context.json, or photo.png.context.json
-        as_json, as_text = Path(f"{base}.context.json"), Path(f"{base}.context.txt")
-        if as_json.is_file():
-            context.update(_json_sidecar(as_json))
-        if as_text.is_file():
-            context["page_text"] = _small_text(as_text).strip()
-    return context
+def _check_format(name: str) -> None:
+    # PyAV names a demuxer by all its aliases: "mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "hls"
+    if not ALLOWED_CONTAINERS & set(name.split(",")):
+        raise ValueError(f"container type {name} is not allowed")
 
 
-def _json_sidecar(path: Path) -> dict[str, Any]:
+def check_container(path: Path) -> str:
+    """The container format of `path`; ValueError unless it is a self-contained one. Called again right
+    before a file's media is decoded, on the stored copy, so a file swapped after discovery is caught."""
+    import av
+
     try:
-        data = json.loads(_small_text(path))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"sidecar {path.name} is not valid JSON: {exc.msg} (line {exc.lineno})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"sidecar {path.name} must hold a JSON object")
-    out = {k: data[k] for k in SIDECAR_KEYS if k in data}
-    if "cast" in out and not (isinstance(out["cast"], list) and all(isinstance(n, str) for n in out["cast"])):
-        raise ValueError(f"sidecar {path.name}: cast must be a list of names")
-    if "decorative" in out and not isinstance(out["decorative"], bool):
-        raise ValueError(f"sidecar {path.name}: decorative must be true or false")
-    for key in ("page_text", "caption", "purpose", "long_description", "on_screen_text"):
-        if key in out and not isinstance(out[key], str):
-            raise ValueError(f"sidecar {path.name}: {key} must be text")
-    return out
-
-
-def _small_text(path: Path) -> str:
-    if path.stat().st_size > MAX_SIDECAR_BYTES:
-        raise ValueError(f"sidecar {path.name} is over {MAX_SIDECAR_BYTES // 1000} kB")
-    return path.read_text(encoding="utf-8", errors="replace")
-
-
-def sidecar_text(sidecar: dict[str, Any]) -> str:
-    """The sidecar as one short paragraph of context (for the recogniser's prompt or the LLM)."""
-    parts = [str(sidecar[k]).strip() for k in ("purpose", "caption", "page_text", "embedded_alt",
-                                               "embedded_description") if sidecar.get(k)]
-    if sidecar.get("cast"):
-        parts.append("Names: " + ", ".join(sidecar["cast"]))
-    return " ".join(p for p in parts if p)[:1000]
+        with av.open(str(path), options=OPEN_OPTIONS) as box:
+            name = box.format.name
+    except av.FFmpegError as exc:
+        raise ValueError(f"cannot open the media: {exc}") from None
+    _check_format(name)
+    return name

@@ -5,6 +5,8 @@ properties (`Iptc4xmpCore:AltTextAccessibility`, `Iptc4xmpCore:ExtDescrAccessibi
 language alternatives). PNG keeps XMP in an iTXt chunk keyed `XML:com.adobe.xmp`; JPEG in an APP1
 segment, which Pillow writes with `xmp=`. Reading uses regular expressions rather than an XML
 parser on purpose: the XMP comes from untrusted files and only two plain-text values are wanted.
+Writing strips characters XML 1.0 forbids and caps each field at MAX_FIELD_CHARS: a JPEG's XMP
+segment holds at most ~65 kB, and a packet that does not parse is useless to every reader.
 """
 from __future__ import annotations
 
@@ -16,6 +18,9 @@ from typing import Any
 XMP_KEY = "XML:com.adobe.xmp"
 EXIF_IMAGE_DESCRIPTION = 0x010E
 MAX_FIELD_CHARS = 2000
+# XML 1.0 allows tab, newline and carriage return among the C0 controls, nothing else; nor surrogates,
+# U+FFFE / U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _XMP = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/">
  <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
@@ -30,7 +35,25 @@ _XMP = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <?xpacket end="w"?>"""
 
 
+def xml_safe(text: str) -> str:
+    """`text` without the characters XML 1.0 cannot hold (control characters a sidecar may carry)."""
+    return _NOT_XML.sub("", text)
+
+
+def xmp_fields(alt: str, extended: str) -> tuple[str, str, list[str]]:
+    """(alt, extended) as they will be written: XML-safe, stripped and capped; warnings for what was cut."""
+    fields, warnings = [], []
+    for label, text in (("alt text", alt), ("extended description", extended)):
+        text = xml_safe(text).strip()
+        if len(text) > MAX_FIELD_CHARS:
+            warnings.append(f"{label} cut to {MAX_FIELD_CHARS} of {len(text)} characters in the image's XMP")
+            text = text[:MAX_FIELD_CHARS - 1].rsplit(" ", 1)[0].rstrip() + "…"
+        fields.append(text)
+    return fields[0], fields[1], warnings
+
+
 def xmp_packet(alt: str, extended: str) -> str:
+    alt, extended, _ = xmp_fields(alt, extended)
     return _XMP.format(alt=html.escape(alt, quote=False), ext=html.escape(extended, quote=False))
 
 
@@ -57,7 +80,7 @@ def read_embedded(path: Path) -> dict[str, Any]:
     found: dict[str, Any] = {}
     with Image.open(path) as img:
         info = {k: v for k, v in img.info.items() if isinstance(k, str)}
-        description = img.getexif().get(EXIF_IMAGE_DESCRIPTION)
+        description = _exif_description(img)
     xmp = info.get(XMP_KEY) or info.get("xmp") or ""
     xmp = xmp.decode("utf-8", "replace") if isinstance(xmp, bytes) else str(xmp)
     alt = xmp_field(xmp, "AltTextAccessibility")
@@ -71,6 +94,24 @@ def read_embedded(path: Path) -> dict[str, Any]:
     return found
 
 
+def _exif_description(img) -> Any:
+    """EXIF ImageDescription, or None: malformed EXIF (Pillow raises SyntaxError, struct errors...) is
+    only missing context, not a reason to refuse the picture."""
+    try:
+        return img.getexif().get(EXIF_IMAGE_DESCRIPTION)
+    except Exception:  # noqa: BLE001 - any parser failure on untrusted bytes means "no description"
+        return None
+
+
+def _exif(img) -> Any:
+    from PIL import Image
+
+    try:
+        return img.getexif()
+    except Exception:  # noqa: BLE001 - unreadable EXIF is dropped from the copy rather than failing it
+        return Image.Exif()
+
+
 def write_described_copy(source: Path, out: Path, alt: str, extended: str) -> Path:
     """Copy the image at `source` to `out` + .jpg/.png with the XMP accessibility fields. JPEG stays JPEG (its
     quantisation kept, so the copy looks the same); anything else becomes PNG (lossless)."""
@@ -82,7 +123,7 @@ def write_described_copy(source: Path, out: Path, alt: str, extended: str) -> Pa
     with Image.open(source) as img:
         if img.format == "JPEG":
             out = out.with_name(out.name + ".jpg")
-            img.save(out, format="JPEG", quality="keep", xmp=packet.encode("utf-8"), exif=img.getexif())
+            img.save(out, format="JPEG", quality="keep", xmp=packet.encode("utf-8"), exif=_exif(img))
             return out
         out = out.with_name(out.name + ".png")
         info = PngInfo()
@@ -93,9 +134,19 @@ def write_described_copy(source: Path, out: Path, alt: str, extended: str) -> Pa
 
 
 def check_written(path: Path, alt: str, extended: str) -> list[str]:
-    """Problems found reading the fields back ([] when both read back exactly)."""
+    """Problems found reading the fields back ([] when the packet parses and both read back exactly);
+    `alt` and `extended` as given to `write_described_copy`."""
+    from xml.dom import minidom
+    from xml.parsers.expat import ExpatError
+
+    alt, extended, _ = xmp_fields(alt, extended)
     xmp = read_xmp(path)
     problems = []
+    try:
+        # the packet is ours, just written: no external entities or DTD to fear in parsing it
+        minidom.parseString(xmp.encode("utf-8"))
+    except ExpatError as exc:
+        problems.append(f"the XMP packet in {path.name} does not parse as XML: {exc}")
     if (xmp_field(xmp, "AltTextAccessibility") or "") != alt.strip():
         problems.append(f"alt text did not read back from {path.name}")
     if (xmp_field(xmp, "ExtDescrAccessibility") or "") != extended.strip():

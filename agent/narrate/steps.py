@@ -33,12 +33,16 @@ def call_tool(ctx: NarrationContext, step_id: str, tool: str, args: dict[str, An
     """Run one tool as step `step_id` of the job's run; raises ToolError when the step fails."""
     if ctx.cancelled():
         raise ToolError("cancelled")
-    executor = Executor(ctx.rt.db, ctx.rt.store, ctx.rt.models, run_id=ctx.run_id, cancelled=ctx.cancelled,
-                        use_cache=ctx.rt.settings.executor.cache)
-    outcome = executor.run_step(PlanStep(id=step_id, tool=tool, args=args), {})
+    outcome = executor(ctx).run_step(PlanStep(id=step_id, tool=tool, args=args), {})
     if outcome.status != "succeeded":
         raise ToolError(outcome.error or f"{tool} failed")
     return outcome
+
+
+def executor(ctx: NarrationContext) -> Executor:
+    """An executor running steps of the job's run (recorded, cached when the settings allow)."""
+    return Executor(ctx.rt.db, ctx.rt.store, ctx.rt.models, run_id=ctx.run_id, cancelled=ctx.cancelled,
+                    use_cache=ctx.rt.settings.executor.cache)
 
 
 def asset_path(ctx: NarrationContext, asset_id: str) -> Path:

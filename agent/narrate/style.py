@@ -16,11 +16,12 @@ INTERPRETATION_WORDS = ("seems", "seem", "appears to feel", "happy", "sad", "ang
                         "lovely", "scary", "probably", "perhaps", "maybe", "i think", "we see", "we can see")
 
 _SPACE = re.compile(r"\s+")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")  # a sidecar's or a model's control characters: never wanted in text
 
 
 def clean(text: str) -> str:
     """One line, single spaces, no banned opener, first letter capitalised, ends with a full stop."""
-    text = _SPACE.sub(" ", text).strip().strip('"').strip()
+    text = _SPACE.sub(" ", _CONTROL.sub(" ", text)).strip().strip('"').strip()
     lowered = text.lower()
     for opener in sorted(BANNED_OPENERS, key=len, reverse=True):
         if lowered.startswith(opener):

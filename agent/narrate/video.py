@@ -16,6 +16,7 @@ from agent.llm import LLMError
 from agent.narrate import admix, checks
 from agent.narrate.describe import (
     caption_shots,
+    hold_last,
     on_screen_note,
     plain_cue,
     rewrite,
@@ -25,6 +26,8 @@ from agent.narrate.describe import (
 )
 from agent.narrate.fit import AdCue, fit_cue, word_budget
 from agent.narrate.gaps import Gap, find_gaps, speech_intervals, vad_intervals
+from agent.narrate.library import check_container
+from agent.narrate.sidecar import sidecar_text
 from agent.narrate.steps import asset_path, call_tool, import_file
 from agent.narrate.transcript import dialogue_lines, transcript_html
 from agent.narrate.types import ItemResult, NarrationContext
@@ -39,14 +42,19 @@ SILENT_RATE = 24000  # the description track's rate when the video has no sound 
 OCR_WARNING = "on-screen text is not read: no OCR model is available (give it as `on_screen_text` in the sidecar)"
 
 
-def narrate_video(ctx: NarrationContext, path: Path, index: int, sidecar: dict) -> ItemResult:
+def narrate_video(ctx: NarrationContext, path: Path, index: int, sidecar: dict, *, name: str | None = None,
+                  sha256: str | None = None) -> ItemResult:
     """Describe `path` into ctx.out_dir as NAME.ad.vtt, .extended.ad.vtt, .ad.wav, .ad.json, .ad.mp4,
-    .transcript.html (and .captions.vtt when there is dialogue); a bad file gives status "failed"."""
+    .transcript.html (and .captions.vtt when there is dialogue); a bad file gives status "failed".
+
+    NAME is `name` (default: the file's stem). `sha256` is the content discovery checked: the stored copy
+    must match it, and only that copy is decoded, so a file swapped in the meantime is never read.
+    """
     import av
 
     result = ItemResult(path=str(path), sha256="", kind="video")
     try:
-        _narrate(ctx, Path(path), index, sidecar or {}, result)
+        _narrate(ctx, Path(path), index, sidecar or {}, result, name or Path(path).stem, sha256)
     except (ToolError, LLMError, ValueError, OSError, av.FFmpegError) as exc:
         result.status, result.error = "failed", _one_line(f"{Path(path).name}: {exc}")
     return result
@@ -56,21 +64,17 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())[:500]
 
 
-def _narrate(ctx: NarrationContext, path: Path, index: int, sidecar: dict, result: ItemResult) -> None:
-    if path.stat().st_size == 0:
-        raise ToolError("the file is empty (0 bytes)")
-    duration = video_duration(path, "the video")
-    if duration <= 0:
-        raise ToolError("the video has no length")
-    video_id = import_file(ctx, path, f"i{index}-video", "video")
-    with ctx.rt.db.session() as s:
-        result.sha256 = repo.get_asset(s, video_id).sha256
-    samples = sample_frames(path, duration)  # decodes every frame: a truncated file fails here
-    original, rate = _soundtrack(path, duration)
-    context = _context(sidecar)
+def _narrate(ctx: NarrationContext, path: Path, index: int, sidecar: dict, result: ItemResult, name: str,
+             sha256: str | None) -> None:
+    media, duration = _checked_copy(ctx, path, index, result, sha256)
+    samples, pictures_end = sample_frames(media, duration)  # decodes every frame: a truncated file fails here
+    original, rate, duration = _soundtrack(media, duration, pictures_end)
+    samples = hold_last(samples, duration)
+    original16k = resample(original, rate, 16000)
+    context = sidecar_text(sidecar) or None
     ctx.progress(f"{path.name}: transcribing")
     dialogue = _transcribe(ctx, index, original, rate, context)
-    speech = speech_intervals(vad_intervals(resample(original, rate, 16000)), dialogue["words"])
+    speech = speech_intervals(vad_intervals(original16k), dialogue["words"])
     gaps, short = find_gaps(speech, duration, ctx.rt.settings.narration.min_gap_s)
     ctx.progress(f"{path.name}: describing {len(gaps)} gaps")
     cues, missed = _describe_gaps(ctx, index, gaps, split_shots(samples, duration), samples, sidecar, result)
@@ -78,8 +82,9 @@ def _narrate(ctx: NarrationContext, path: Path, index: int, sidecar: dict, resul
     result.warnings += wer_warnings + checks.style_warnings(cues)
     ctx.progress(f"{path.name}: mixing")
     mixed = [c for c in cues if not c.extended]
-    _deliver(ctx, path, cues, dialogue, original, rate, result)
-    overlaps = checks.speech_overlaps(resample(original, rate, 16000), mixed)
+    clips = _deliver(ctx, media, name, cues, dialogue, original, rate, result)
+    overlaps = checks.delivered_overlaps(ctx.out_dir / result.outputs["ad_video"], clips, rate,
+                                         vad_intervals(original16k))
     result.warnings += overlaps
     result.gaps = {"used": [c.gap.as_dict() | {"cue_start": round(c.start, 3)} for c in mixed],
                    "missed": [g.as_dict() | {"reason": "shorter than the minimum gap"} for g in short] + missed}
@@ -91,25 +96,41 @@ def _narrate(ctx: NarrationContext, path: Path, index: int, sidecar: dict, resul
                        dialogue=dialogue["text"], duration=round(duration, 3))
 
 
-def _soundtrack(path: Path, duration: float) -> tuple[np.ndarray, int]:
-    """The video's own sound as mono samples covering `duration` (silence when it has none)."""
+def _checked_copy(ctx: NarrationContext, path: Path, index: int, result: ItemResult,
+                  sha256: str | None) -> tuple[Path, float]:
+    """The stored copy of the video (what every later step decodes) and its claimed duration, checked."""
+    if path.stat().st_size == 0:
+        raise ToolError("the file is empty (0 bytes)")
+    video_id = import_file(ctx, path, f"i{index}-video", "video")
+    with ctx.rt.db.session() as s:
+        result.sha256 = repo.get_asset(s, video_id).sha256
+    if sha256 and result.sha256 != sha256:
+        raise ToolError("the file changed after it was checked; run the job again")
+    media = asset_path(ctx, video_id)
+    check_container(media)
+    duration = video_duration(media, "the video")
+    if duration <= 0:
+        raise ToolError("the video has no length")
+    limit = ctx.rt.settings.narration.max_video_s
+    if duration > limit:
+        raise ToolError(f"the video is {duration:.0f} s long, over the {limit:g} s limit (narration.max_video_s)")
+    return media, duration
+
+
+def _soundtrack(path: Path, claimed: float, pictures_end: float) -> tuple[np.ndarray, int, float]:
+    """The video's own sound as mono samples, its rate, and the working duration: the claimed one, but no
+    longer than the pictures or the sound actually decoded (silence when the video has no sound)."""
     import av
 
     with av.open(str(path)) as box:
         has_audio = bool(box.streams.audio)
     if not has_audio:
-        return np.zeros(round(duration * SILENT_RATE), dtype=np.float32), SILENT_RATE
+        duration = min(claimed, pictures_end)
+        return np.zeros(round(duration * SILENT_RATE), dtype=np.float32), SILENT_RATE, duration
     audio, rate = read_audio(path, "the video's soundtrack")
+    duration = min(claimed, max(pictures_end, len(audio) / rate))
     total = round(duration * rate)
-    return np.pad(audio[:total], (0, max(0, total - len(audio)))).astype(np.float32), rate
-
-
-def _context(sidecar: dict) -> str | None:
-    """Visual context for the recogniser: cast names first (they become hotwords), then captions and text."""
-    cast = sidecar.get("cast") or []
-    parts = [", ".join(map(str, cast))] + [str(sidecar.get(k) or "") for k in ("caption", "context", "page_text")]
-    text = " ".join(p.strip() for p in parts if p and p.strip())
-    return text[:1000] or None
+    return np.pad(audio[:total], (0, max(0, total - len(audio)))).astype(np.float32), rate, duration
 
 
 def _transcribe(ctx: NarrationContext, index: int, audio: np.ndarray, rate: int, context: str | None) -> dict:
@@ -158,9 +179,10 @@ def _what_to_say(ctx, gap: Gap, draft: str, names: list[str], note: str) -> str:
     return f"{note} {text}".strip() if note else text  # on-screen text first: it is what must not be missed
 
 
-def _deliver(ctx, path: Path, cues: list[AdCue], dialogue: dict, original: np.ndarray, rate: int,
-             result: ItemResult) -> None:
-    out, name = ctx.out_dir, path.stem
+def _deliver(ctx, media: Path, name: str, cues: list[AdCue], dialogue: dict, original: np.ndarray, rate: int,
+             result: ItemResult) -> list[tuple[float, np.ndarray]]:
+    """Writes the outputs; returns the mixed cues' (start, audio at `rate`) for the check of the delivery."""
+    out = ctx.out_dir
     out.mkdir(parents=True, exist_ok=True)
     mixed = [c for c in cues if not c.extended]
     clips = [(c.start, _cue_audio(ctx, c, rate)) for c in mixed]
@@ -173,7 +195,7 @@ def _deliver(ctx, path: Path, cues: list[AdCue], dialogue: dict, original: np.nd
         "ad_vtt": (f"{name}.ad.vtt", _vtt(mixed)),
         "extended_ad_vtt": (f"{name}.extended.ad.vtt", _vtt(cues)),
         "ad_manifest": (f"{name}.ad.json", json.dumps({"cues": [c.manifest() for c in cues]}, indent=1)),
-        "transcript": (f"{name}.transcript.html", transcript_html(path.name, lines,
+        "transcript": (f"{name}.transcript.html", transcript_html(Path(result.path).name, lines,
                                                                   [c.manifest() for c in cues])),
     }
     for key, (filename, text) in files.items():
@@ -184,11 +206,12 @@ def _deliver(ctx, path: Path, cues: list[AdCue], dialogue: dict, original: np.nd
     if dialogue.get("subtitles"):
         (out / f"{name}.captions.vtt").write_bytes(asset_path(ctx, dialogue["subtitles"]).read_bytes())
         result.outputs["captions"] = f"{name}.captions.vtt"
-    admix.write_described_mp4(path, track, rate, out / f"{name}.ad.mp4")
+    admix.write_described_mp4(media, track, rate, out / f"{name}.ad.mp4")
     result.outputs["ad_video"] = f"{name}.ad.mp4"
     loudness = admix.integrated_lufs(track, rate)
     if np.isfinite(loudness):
         result.scores["ad_mix_lufs"] = round(loudness, 2)
+    return clips
 
 
 def _cue_audio(ctx: NarrationContext, cue: AdCue, rate: int) -> np.ndarray:

@@ -29,6 +29,14 @@ def test_bad_paths_print_one_line_and_write_nothing(env, tmp_path, capsys):
     assert not (tmp_path / "out").exists() and not (tmp_path / "data").exists()
 
 
+def test_an_out_folder_holding_the_library_is_refused(env, tmp_path, capsys):
+    (tmp_path / "site" / "media").mkdir(parents=True)
+    scene(tmp_path / "site" / "media" / "a.png")
+    assert main(["narrate", str(tmp_path / "site" / "media"), "--out", str(tmp_path / "site"), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--out must not contain the library" in err
+
+
 def test_dry_run_lists_and_writes_nothing(env, library, tmp_path, capsys):
     assert main(["narrate", str(library), "--dry-run", "--json"]) == 0
     plan = json.loads(capsys.readouterr().out)

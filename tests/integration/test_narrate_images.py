@@ -24,6 +24,7 @@ def _library(tmp_path, models):
     bar_chart(lib / "chart.png")
     (lib / "chart.context.json").write_text(json.dumps({"purpose": "Visitors per season"}))
     border(lib / ODD_NAME)
+    border(lib / "<i>rule.gif")  # same stem as ODD_NAME: outputs keep the extension to stay apart
     truncated_png(lib / "cut.png")
     (lib / "empty.png").write_bytes(b"")
     (lib / "letter.png").write_text("Dear reader, this is text, not a picture.")
@@ -38,7 +39,7 @@ def test_library_job_describes_what_it_can_and_resumes_without_model_work(tmp_pa
     report = narrate_paths(runtime, [lib], out)
     items = {i["name"]: i for i in report["items"]}
     assert report["totals"] | {"by_kind": None, "seconds": None, "warnings": None} == {
-        "items": 8, "done": 4, "failed": 4, "resumed": 0, "wcag": {"1.1.1": 3, "1.2.1": 1},
+        "items": 9, "done": 5, "failed": 4, "resumed": 0, "wcag": {"1.1.1": 4, "1.2.1": 1},
         "by_kind": None, "seconds": None, "warnings": None}
     _check_images(items, out)
     _check_errors(items)
@@ -46,6 +47,7 @@ def test_library_job_describes_what_it_can_and_resumes_without_model_work(tmp_pa
     _check_report(out)
 
     Image.new("RGB", (300, 4), "grey").save(lib / "empty.png")  # fixed since: retried on resume
+    (lib / "scene.context.json").write_text(json.dumps({"decorative": True}))  # its context changed: redone
     fresh = Runtime(settings=runtime.settings, profile="offline", db=runtime.db, store=runtime.store,
                     models=ModelManager("offline", models.models_dir))
     again = narrate_paths(fresh, [lib], out, resume=True)
@@ -55,9 +57,11 @@ def test_library_job_describes_what_it_can_and_resumes_without_model_work(tmp_pa
         assert repo.get_run(s, again["run_id"]).status == "succeeded"
     by_name = {i["name"]: i for i in again["items"]}
     assert {n for n, i in by_name.items() if i["resumed"]} == set(items) - {"cut.png", "empty.png", "letter.png",
-                                                                           "link.png"}
+                                                                           "link.png", "scene.png"}
     assert by_name["empty.png"]["status"] == "done" and by_name["empty.png"]["data"]["decorative"] is True
-    assert by_name["scene.png"]["data"] == items["scene.png"]["data"]
+    assert by_name["scene.png"]["data"] == {"decorative": True, "decorative_reason": "sidecar", "alt": "",
+                                            "long_description": None}
+    assert by_name[ODD_NAME]["data"] == items[ODD_NAME]["data"]
 
 
 def _check_images(items, out):
@@ -66,6 +70,9 @@ def _check_images(items, out):
         assert 0 < len(alt) <= 150 and style_problems(alt, max_chars=150) == [], alt
         assert read_embedded(out / items[name]["outputs"]["described_image"])["embedded_alt"] == alt
         assert json.loads((out / items[name]["outputs"]["alt"]).read_text())["alt"] == alt
+    assert items[ODD_NAME]["outputs"] == {"alt": "<i>rule.png.alt.json", "described_image": "<i>rule.png.png"}
+    assert items["<i>rule.gif"]["outputs"] == {"alt": "<i>rule.gif.alt.json", "described_image": "<i>rule.gif.png"}
+    assert items["scene.png"]["outputs"]["alt"] == "scene.alt.json"
     rule = items[ODD_NAME]["data"]
     assert rule["decorative"] is True and rule["alt"] == "" and "thin strip" in rule["decorative_reason"]
     chart = items["chart.png"]["data"]
@@ -95,7 +102,7 @@ def _check_audio(item, out):
 
 def _check_report(out):
     saved = json.loads((out / "report.json").read_text())
-    assert saved["totals"]["items"] == 8 and json.loads((out / "manifest.json").read_text())["items"]
+    assert saved["totals"]["items"] == 9 and json.loads((out / "manifest.json").read_text())["items"]
     page = (out / "report.html").read_text()
     assert "&lt;i&gt;rule.png" in page and "<i>rule" not in page
     assert "1.1.1 Non-text Content" in page

@@ -24,6 +24,8 @@ from agent.narrate.gaps import Gap
 from agent.narrate.types import NarrationContext
 from agent.narrate.video import narrate_video
 from agent.service import _create_run
+from memory import repo
+from tools.mp4 import encode_mp4
 
 RATE, FPS, SIZE, SECONDS = 24000, 8, 128, 14.0
 HUM_HZ, HUM_LEVEL = 60.0, 0.05
@@ -81,6 +83,13 @@ def audio_streams(path: Path) -> list[dict]:
         return [{"metadata": dict(s.metadata), "disposition": int(s.disposition)} for s in box.streams.audio]
 
 
+def video_streams(path: Path) -> int:
+    import av
+
+    with av.open(str(path)) as box:
+        return len(box.streams.video)
+
+
 def decode_stream(path: Path, number: int) -> tuple[np.ndarray, int]:
     import av
 
@@ -136,7 +145,8 @@ def test_a_video_is_described_between_its_dialogue(narration, video):
     assert abs(len(alone) / rate - SECONDS) < 0.05
 
     streams = audio_streams(out / "harbour.ad.mp4")
-    assert len(streams) == 2
+    assert len(streams) == 2 and video_streams(out / "harbour.ad.mp4") == 1
+    assert not [w for w in result.warnings if "delivered" in w]  # every cue found where planned, off speech
     label = streams[1]["metadata"]
     assert "Audio description" in (label.get("title"), label.get("name"), label.get("handler_name"))
     assert label.get("language") == "eng"
@@ -189,3 +199,21 @@ def test_a_served_llm_rewrite_is_kept_only_when_it_follows_the_rules(narration, 
     assert rewrite(narration, "a woman holds a lamp", 10, ["Anna"], seed=0) == "Anna carries a lamp up the stairs."
     assert rewrite(narration, "a woman holds a lamp on stairs", 10, ["Anna"], seed=0) is None
     assert "Anna" in fake_openai.completions()[0].body["messages"][-1]["content"]
+
+
+def test_a_video_longer_than_the_limit_is_refused_before_any_model_work(narration, tmp_path):
+    clip = tmp_path / "long.mp4"
+    clip.write_bytes(encode_mp4(32, 32, 4, 16000, lambda w: w.add_frames(np.zeros((32, 32, 3), np.uint8), 12)))
+    narration.rt.settings.narration.max_video_s = 2.0
+    result = narrate_video(narration, clip, 0, {})
+    assert result.status == "failed"
+    assert result.error == "long.mp4: the video is 3 s long, over the 2 s limit (narration.max_video_s)"
+    with narration.rt.db.session() as s:
+        assert repo.list_steps(s, narration.run_id) == []
+
+
+def test_a_video_is_decoded_from_the_checked_copy_only(narration, tmp_path):
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(encode_mp4(32, 32, 4, 16000, lambda w: w.add_frames(np.zeros((32, 32, 3), np.uint8), 4)))
+    result = narrate_video(narration, clip, 0, {}, sha256="0" * 64)  # discovery saw other content
+    assert result.status == "failed" and "changed after it was checked" in result.error

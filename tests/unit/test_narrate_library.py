@@ -9,8 +9,17 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from agent.narrate import pixels
-from agent.narrate.library import check_roots, discover
-from agent.narrate.metadata import check_written, read_embedded, read_xmp, write_described_copy, xmp_field
+from agent.narrate.library import check_container, check_roots, discover
+from agent.narrate.metadata import (
+    check_written,
+    read_embedded,
+    read_xmp,
+    write_described_copy,
+    xmp_field,
+    xmp_fields,
+)
+from agent.narrate.sidecar import MAX_SIDECAR_BYTES
+from agent.narrate.style import clean
 from tests.fixtures.narrate_media import BARS, bar_chart, border, scene, truncated_png
 from tools.media import encode_wav
 from tools.mp4 import encode_mp4
@@ -142,3 +151,104 @@ def test_pixel_heuristics_tell_decoration_charts_and_photos_apart(tmp_path):
     summary = pixels.chart_summary(chart)
     expected = ", ".join(f"{round(100 * h / max(BARS))}%" for h in BARS)
     assert summary.startswith("Bar chart with 4 vertical bars in blue on axes.") and expected in summary
+
+
+def test_a_playlist_reading_media_outside_the_library_is_refused(tmp_path):
+    root, private = tmp_path / "lib", tmp_path / "private"
+    root.mkdir(), private.mkdir()
+    _clip(private / "x.mp4")
+    _clip(root / "own.mp4")
+    (root / "tour.m3u8").write_text("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:1.0,\n../private/x.mp4\n"
+                                    f"#EXTINF:1.0,\n{private / 'x.mp4'}\n#EXT-X-ENDLIST\n")
+    items = _by_name(discover([root]))
+    assert "tour.m3u8" not in items  # FFmpeg may not even probe it as a playlist: it is no media of ours
+    assert items["own.mp4"].kind == "video"
+    with pytest.raises(ValueError, match="cannot open the media"):
+        check_container(root / "tour.m3u8")
+    assert "mp4" in check_container(root / "own.mp4")
+
+
+def test_a_symlinked_sidecar_leading_out_of_the_library_is_refused(tmp_path):
+    root, private = tmp_path / "lib", tmp_path / "private"
+    root.mkdir(), private.mkdir()
+    (private / "secrets.txt").write_text("API_KEY=hunter2")
+    scene(root / "photo.png")
+    os.symlink(private / "secrets.txt", root / "photo.context.txt")
+    scene(root / "inside.png")
+    (root / "notes.txt").write_text("The reading room.")
+    os.symlink(root / "notes.txt", root / "inside.context.txt")  # a link that stays in the library is fine
+    items = _by_name(discover([root]))
+    assert items["photo.png"].error == "sidecar photo.context.txt is a symlink pointing outside the library roots"
+    assert "hunter2" not in str(items["photo.png"].sidecar)
+    assert items["inside.png"].sidecar == {"page_text": "The reading room."}
+
+
+def test_a_sidecar_over_the_cap_is_refused(tmp_path):
+    scene(tmp_path / "photo.png")
+    (tmp_path / "photo.context.txt").write_text("x" * (MAX_SIDECAR_BYTES + 1))
+    assert discover([tmp_path])[0].error == "sidecar photo.context.txt is over 100 kB"
+
+
+def test_hostile_files_are_errors_of_their_items_and_the_rest_go_on(tmp_path):
+    scene(tmp_path / "good.png")
+    os.symlink("loop.png", tmp_path / "loop.png")
+    scene(tmp_path / "deep.png")
+    (tmp_path / "deep.context.json").write_text("[" * 50_000 + "]" * 50_000)
+    scene(tmp_path / "exif.png")
+    Image.open(tmp_path / "exif.png").save(tmp_path / "exif.png", exif=b"not a TIFF header")  # getexif: SyntaxError
+    items = _by_name(discover([tmp_path]))
+    assert items["loop.png"].error == "symlink loop: the link cannot be resolved"
+    assert items["deep.png"].error == "sidecar deep.context.json is nested too deeply"
+    assert items["exif.png"].kind == "image" and items["exif.png"].error is None  # bad EXIF: no context, no crash
+    copy = write_described_copy(tmp_path / "exif.png", tmp_path / "out" / "exif", "A scene.", "")
+    assert check_written(copy, "A scene.", "") == []
+    assert items["good.png"].kind == "image" and items["good.png"].error is None
+
+
+def test_output_names_never_collide(tmp_path):
+    (tmp_path / "lib").mkdir()
+    for name in ("a.png", "a.jpg", "b.png"):
+        scene(tmp_path / "lib" / name)
+    _tone(tmp_path / "lib" / "talk.wav")
+    (tmp_path / "lib" / "talk.mp3").write_bytes((tmp_path / "lib" / "talk.wav").read_bytes())
+    bases = {i.rel: i.base for i in discover([tmp_path / "lib"])}
+    assert bases == {"a.jpg": "a.jpg", "a.png": "a.png", "b.png": "b", "talk.mp3": "talk.mp3",
+                     "talk.wav": "talk.wav"}
+
+
+def test_two_folders_of_the_same_name_get_distinct_names(tmp_path):
+    for year in ("2023", "2024"):
+        (tmp_path / year / "photos").mkdir(parents=True)
+        scene(tmp_path / year / "photos" / "cover.png")
+    items = discover([tmp_path / "2023" / "photos", tmp_path / "2024" / "photos"])
+    assert [(i.rel, i.base) for i in items] == [("photos/cover.png", "photos/cover"),
+                                                ("photos-2/cover.png", "photos-2/cover")]
+
+
+def test_an_out_folder_holding_the_library_is_refused(tmp_path):
+    (tmp_path / "site" / "media").mkdir(parents=True)
+    scene(tmp_path / "site" / "media" / "a.png")
+    with pytest.raises(ValueError, match="must not contain the library"):
+        discover([tmp_path / "site" / "media"], exclude=tmp_path / "site")
+    assert [i.rel for i in discover([tmp_path / "site"], exclude=tmp_path / "site" / "out")] == ["media/a.png"]
+
+
+def test_xmp_fields_are_xml_safe_and_capped(tmp_path):
+    image = scene(tmp_path / "photo.jpg")
+    alt, extended = "A red\x07 door\x00.", "word " * 20_000  # 100 kB: over a JPEG's 65 kB XMP segment
+    safe_alt, safe_extended, warnings = xmp_fields(alt, extended)
+    assert safe_alt == "A red door." and len(safe_extended) <= 2000
+    assert warnings == ["extended description cut to 2000 of 99999 characters in the image's XMP"]
+    copy = write_described_copy(image, tmp_path / "out" / "photo", alt, extended)
+    assert check_written(copy, alt, extended) == []
+    assert read_embedded(copy)["embedded_alt"] == "A red door."
+    assert clean("a lamp\x0b on\x1b a desk") == "A lamp on a desk."
+
+
+def test_an_xmp_packet_that_does_not_parse_is_reported(tmp_path):
+    info = PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", "<x:xmpmeta><Iptc4xmpCore:AltTextAccessibility><rdf:Alt><rdf:li>Door"
+                                       "</rdf:li></rdf:Alt></Iptc4xmpCore:AltTextAccessibility>")
+    Image.new("RGB", (32, 32), "white").save(tmp_path / "bad.png", pnginfo=info)
+    problems = check_written(tmp_path / "bad.png", "Door", "")
+    assert len(problems) == 1 and problems[0].startswith("the XMP packet in bad.png does not parse as XML")
