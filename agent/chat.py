@@ -23,8 +23,8 @@ from agent.service import (
     MAX_PROMPT_CHARS,
     FreeformRequest,
     StoryRequest,
-    _create_run,
     create_freeform_run,
+    create_run,
     create_story_run,
 )
 from memory import repo
@@ -58,7 +58,7 @@ def start_turn(rt: Runtime, session_id: str, content: str, *, api_key_id: str | 
     if edit is not None and base_run is not None:
         base_id, base_seed, board = base_run
         info = {"scenes": len(board["scenes"]), "chat": {"base_run": base_id, "edit": asdict(edit), "board": board}}
-        run_id = _create_run(rt, "story", content, base_seed, None, session_id, info, api_key_id=owner)
+        run_id = create_run(rt, "story", content, base_seed, None, session_id, info, api_key_id=owner)
     elif keyword_intent(content)[0] == "story":
         request = StoryRequest(prompt=content, scenes=scene_count(content), seed=seed)
         run_id = create_story_run(rt, request, session_id=session_id, api_key_id=owner)

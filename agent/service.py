@@ -41,7 +41,7 @@ class StoryRequest(BaseModel):
 
 def create_story_run(rt: Runtime, request: StoryRequest, out_dir: Path | None = None,
                      session_id: str | None = None, **fields: Any) -> str:
-    return _create_run(rt, "story", request.prompt, request.seed, out_dir, session_id, {"scenes": request.scenes},
+    return create_run(rt, "story", request.prompt, request.seed, out_dir, session_id, {"scenes": request.scenes},
                        **fields)
 
 
@@ -61,10 +61,10 @@ class FreeformRequest(BaseModel):
 
 def create_freeform_run(rt: Runtime, request: FreeformRequest, out_dir: Path | None = None,
                         session_id: str | None = None, **fields: Any) -> str:
-    return _create_run(rt, "freeform", request.request, request.seed, out_dir, session_id, {"scenes": 3}, **fields)
+    return create_run(rt, "freeform", request.request, request.seed, out_dir, session_id, {"scenes": 3}, **fields)
 
 
-def _create_run(rt: Runtime, kind: str, text: str, seed: int, out_dir: Path | None, session_id: str | None,
+def create_run(rt: Runtime, kind: str, text: str, seed: int, out_dir: Path | None, session_id: str | None,
                 info: dict[str, Any], **fields: Any) -> str:
     """Create a queued run; `fields` are extra run columns (api_key_id, idempotency_key, request_hash)."""
     with rt.db.session() as s:

@@ -76,10 +76,10 @@ def narrate_paths(rt: Runtime, paths: list[Path], out_dir: Path, *, roots: list[
 
 
 def _new_run(rt: Runtime, paths: list[Path], out_dir: Path) -> str:
-    from agent.service import _create_run
+    from agent.service import create_run
 
     text = "narrate " + " ".join(str(p) for p in paths)
-    return _create_run(rt, "narration", text[:2000], 0, out_dir, None,
+    return create_run(rt, "narration", text[:2000], 0, out_dir, None,
                        {"narration": {"paths": [str(p) for p in paths]}})
 
 

@@ -260,8 +260,8 @@ def create_brief_run(rt: Runtime, brief: Brief, *, seed: int | None = None, sess
                      out_dir: Path | None = None, **fields: Any) -> str:
     """A queued run of the brief (not executed); `fields` are extra run columns (api_key_id,
     idempotency_key, request_hash). The brief is kept in the run's info, where planning reads it."""
-    from agent.service import _create_run
+    from agent.service import create_run
 
     seed = brief.seed if seed is None else seed
     info = {"brief": brief.model_dump(mode="json")}
-    return _create_run(rt, "brief", brief.goal, seed, out_dir, session_id, info, **fields)
+    return create_run(rt, "brief", brief.goal, seed, out_dir, session_id, info, **fields)

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from agent.narrate.library import inside
 from agent.narrate.run import output_assets
-from agent.service import _create_run
+from agent.service import create_run
 from api.deps import ERRORS, Owner, check_in_flight, runtime, start_run
 from api.errors import ApiError
 from api.schemas import ErrorBody
@@ -119,7 +119,7 @@ async def _start(request: Request, owner: str, paths: list[Path], roots: list[Pa
         info = {"narration": {"paths": [str(p) for p in paths], "roots": [str(r) for r in roots],
                               "uploaded": uploaded}}
         text = "narrate " + ", ".join(p.name for p in paths)[:500]
-        return _create_run(rt, "narration", text, 0, None, None, info, api_key_id=owner)
+        return create_run(rt, "narration", text, 0, None, None, info, api_key_id=owner)
 
     run_id = await start_run(request, owner, create)
     return await run_in_threadpool(_view, rt, run_id)
