@@ -25,7 +25,7 @@ def format_event(event: dict) -> str:
     return f"id: {event['id']}\nevent: {event['type']}\ndata: {json.dumps(payload, separators=(',', ':'))}\n\n"
 
 
-MAX_ID = 2**63 - 1  # the largest id any database stores; a bigger one would not even bind
+MAX_ID = 2**31 - 1  # event ids are INTEGER (int4 on PostgreSQL); a bigger number would not even bind
 
 
 def parse_last_id(value: str | None) -> int:

@@ -12,9 +12,9 @@ BRIEF = {"goal": "a quiet harbour", "deliverables": [{"kind": "image", "width": 
 
 
 @pytest.fixture
-def queued_api(runtime):
+def queued_api(db_runtime):
     """Workers not started: runs stay queued, so counts are exact."""
-    with serving(runtime, execute=False) as api:
+    with serving(db_runtime, execute=False) as api:
         yield api
 
 

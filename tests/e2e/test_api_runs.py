@@ -20,8 +20,7 @@ SMALL_BRIEF = {
 }
 
 
-def test_a_brief_runs_to_success_with_its_events_and_assets(api_both):
-    api = api_both
+def test_a_brief_runs_to_success_with_its_events_and_assets(api):
     with api.client(api.key()) as client:
         created = client.post("/v1/briefs", json=SMALL_BRIEF)
         assert created.status_code == 202, created.text
@@ -69,8 +68,7 @@ def test_assets_have_lineage_scores_and_serve_bytes_with_ranges(api):
         assert part.headers["content-range"] == f"bytes 10-109/{len(whole.content)}"
 
 
-def test_the_same_idempotency_key_and_body_return_the_same_run(api_both):
-    api = api_both
+def test_the_same_idempotency_key_and_body_return_the_same_run(api):
     with api.client(api.key()) as client:
         first = client.post("/v1/briefs", json=SMALL_BRIEF, headers={"Idempotency-Key": "launch-42"})
         again = client.post("/v1/briefs", json=SMALL_BRIEF, headers={"Idempotency-Key": "launch-42"})
@@ -86,8 +84,7 @@ def test_the_same_idempotency_key_and_body_return_the_same_run(api_both):
         api.wait(client, other.json()["id"])
 
 
-def test_another_key_gets_404_for_every_object_and_sees_empty_lists(api_both):
-    api = api_both
+def test_another_key_gets_404_for_every_object_and_sees_empty_lists(api):
     owner, stranger = api.key("owner"), api.key("stranger")
     with api.client(owner) as mine, api.client(stranger) as theirs:
         run = api.wait(mine, mine.post("/v1/briefs", json=SMALL_BRIEF).json()["id"])

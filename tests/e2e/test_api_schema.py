@@ -21,9 +21,9 @@ EXAMPLES = 12
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
-def test_every_operation_honours_its_openapi_contract(runtime):
-    runtime.settings.server.max_in_flight_per_key = 5  # 429s are part of the contract too
-    with serving(runtime, execute=False) as api:
+def test_every_operation_honours_its_openapi_contract(db_runtime):
+    db_runtime.settings.server.max_in_flight_per_key = 5  # 429s are part of the contract too
+    with serving(db_runtime, execute=False) as api:
         key = api.key()
         headers = {"Authorization": f"Bearer {key}"}
         real = _real_objects(api, key)

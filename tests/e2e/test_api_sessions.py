@@ -9,13 +9,13 @@ from tests.fixtures.server import read_sse
 
 
 @pytest.fixture
-def chat_api(api_both):
+def chat_api(api):
     """Small, fast stories; the LLM is a closed port, so storyboards are the deterministic ones."""
-    settings = api_both.rt.settings
+    settings = api.rt.settings
     settings.story.image_size, settings.story.image_steps = 64, 2
     settings.story.video_size, settings.story.video_fps = 64, 4
     settings.llm.base_url, settings.llm.timeout = "http://127.0.0.1:9/v1", 2
-    return api_both
+    return api
 
 
 def _scene_images(client, run: dict) -> dict[str, str]:
@@ -56,8 +56,7 @@ def test_a_chat_turn_streams_and_an_edit_keeps_the_other_scene(chat_api):
         assert bad.status_code == 422 and "scene 7" in bad.json()["error"]["message"]
 
 
-def test_sessions_belong_to_their_key(api_both):
-    api = api_both
+def test_sessions_belong_to_their_key(api):
     with api.client(api.key("a")) as mine, api.client(api.key("b")) as theirs:
         sid = mine.post("/v1/sessions", json={}).json()["id"]
         assert mine.get(f"/v1/sessions/{sid}").status_code == 200
