@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from memory import repo
 from memory.db import Database
+from memory.models import is_id
 from tools.base import Tool, ToolInput
 from tools.models import ModelManager
-
-_ASSET_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 def call_key(tool: Tool, args: ToolInput, models: ModelManager, db: Database) -> str | None:
@@ -50,7 +48,7 @@ def _by_content(value: Any, s) -> Any:
         return {k: _by_content(v, s) for k, v in value.items()}
     if isinstance(value, list):
         return [_by_content(v, s) for v in value]
-    if isinstance(value, str) and _ASSET_ID.match(value):
+    if is_id(value):
         asset = repo.get_asset(s, value)
         return f"sha256:{asset.sha256}" if asset else value
     return value

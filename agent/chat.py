@@ -26,6 +26,7 @@ from agent.service import (
     create_freeform_run,
     create_run,
     create_story_run,
+    iso,
 )
 from memory import repo
 
@@ -114,11 +115,14 @@ def reply_text(run: Any) -> str:
 def session_view(rt: Runtime, session_id: str, *, api_key_id: str | None = None) -> dict[str, Any]:
     """The session with its messages, oldest first, as plain JSON. KeyError when it is not the key's."""
     with rt.db.session() as s:
-        session = _owned(s, session_id, api_key_id)
-        messages = [{"role": m.role, "content": m.content, "run_id": m.run_id, "created_at": _iso(m.created_at)}
-                    for m in repo.list_messages(s, session_id)]
-        return {"id": session.id, "title": session.title, "created_at": _iso(session.created_at),
-                "messages": messages}
+        return session_dict(_owned(s, session_id, api_key_id), repo.list_messages(s, session_id))
+
+
+def session_dict(session: Any, messages: list[Any]) -> dict[str, Any]:
+    """A session and the given messages as plain JSON."""
+    return {"id": session.id, "title": session.title, "created_at": iso(session.created_at),
+            "messages": [{"role": m.role, "content": m.content, "run_id": m.run_id, "created_at": iso(m.created_at)}
+                         for m in messages]}
 
 
 def session_context(s: Session, run: Any) -> tuple[list[str], list[str]]:
@@ -165,7 +169,3 @@ def _base_story(s: Session, session_id: str):
     runs = [r for r in repo.list_session_runs(s, session_id) if r.kind == "story" and r.status == "succeeded"
             and (r.info or {}).get("storyboard", {}).get("board")]
     return runs[-1] if runs else None
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value else None

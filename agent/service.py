@@ -126,12 +126,22 @@ def summarize(rt: Runtime, run_id: str) -> dict[str, Any]:
         listed = [{"id": a.id, "role": a.role, "kind": a.kind, "mime": a.mime, "duration": a.duration,
                    "intent": a.intent, "parent": a.parent_id, "selected": chosen.get(a.id),
                    "scores": scores.get(a.id, {})} for a in assets]
-        return {"id": run.id, "kind": run.kind, "status": run.status, "profile": run.profile, "title": run.title,
-                "request": run.request, "error": run.error, "output_dir": run.output_dir,
-                "created_at": run.created_at.isoformat() if run.created_at else None,
+        return {**run_header(run), "output_dir": run.output_dir, "plan": run.plan,
                 "storyboard_source": run.info.get("storyboard", {}).get("source"),
                 "storyboard_notes": run.info.get("storyboard", {}).get("notes", []),
                 "steps": steps, "assets": listed}
+
+
+def run_header(run) -> dict[str, Any]:
+    """What a list of runs shows of each: no steps, assets or plan."""
+    return {"id": run.id, "kind": run.kind, "status": run.status, "profile": run.profile, "title": run.title,
+            "request": run.request, "error": run.error, "session_id": run.session_id,
+            "created_at": iso(run.created_at), "started_at": iso(run.started_at),
+            "finished_at": iso(run.finished_at)}
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def _gate_passed(values: dict[str, Any]) -> bool | None:

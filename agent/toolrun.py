@@ -6,18 +6,17 @@ recorded, cached and traceable like any other.
 """
 from __future__ import annotations
 
-import mimetypes
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from agent.assets import store_file
 from agent.executor import Executor
 from agent.plan import PlanStep
 from agent.runtime import Runtime
 from memory import repo
 from tools.base import ToolError, get_tool
 
-_KINDS = {"image": "image", "audio": "audio", "video": "video", "text/vtt": "subtitles"}
 PLACEHOLDER = "0" * 32
 
 
@@ -64,13 +63,8 @@ def run_tool(rt: Runtime, name: str, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _import(rt: Runtime, run_id: str, path: Path) -> str:
-    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    kind = _KINDS.get(mime, _KINDS.get(mime.split("/")[0], "document"))
-    sha, stored = rt.store.put_file(path)
-    with rt.db.session() as s:
-        return repo.create_asset(s, run_id=run_id, tool="import", name="input", role=f"input:{path.name}",
-                                 kind=kind, mime=mime, sha256=sha, size=stored.stat().st_size,
-                                 params={"source": str(path.resolve())}).id
+    return store_file(rt.db, rt.store, path, run_id=run_id, role=f"input:{path.name}",
+                      params={"source": str(path.resolve())})
 
 
 def _describe(rt: Runtime, asset) -> dict[str, Any]:

@@ -6,6 +6,7 @@ Only portable column types are used so the same models run on SQLite and Postgre
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -68,6 +69,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+_ID = re.compile(r"[0-9a-f]{32}")
+
 # In-place changes (run.info["x"] = 1) are tracked, so they are saved without reassigning.
 JSONDict = MutableDict.as_mutable(JSON)
 
@@ -75,6 +78,11 @@ JSONDict = MutableDict.as_mutable(JSON)
 def new_id() -> str:
     """A fresh 32-character lowercase hex id."""
     return uuid.uuid4().hex
+
+
+def is_id(value: object) -> bool:
+    """Whether `value` has the shape of an id `new_id` makes."""
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
 
 
 def utcnow() -> datetime:

@@ -6,17 +6,14 @@ Each item's output files become assets of the run, so the API serves them like a
 """
 from __future__ import annotations
 
-import mimetypes
 import shutil
 from pathlib import Path
 from typing import Any
 
+from agent.assets import store_file
 from agent.narrate.job import narrate_paths
 from agent.runtime import Runtime
 from memory import repo
-
-_KINDS = {"text/vtt": "subtitles", "image": "image", "audio": "audio", "video": "video"}
-mimetypes.add_type("text/vtt", ".vtt")
 
 
 def execute_narration(rt: Runtime, run_id: str, emit, cancelled) -> dict[str, Any]:
@@ -43,12 +40,8 @@ def register_outputs(rt: Runtime, run_id: str, out_dir: Path, report: dict[str, 
             path = out_dir / rel
             if role in known or not path.is_file():
                 continue
-            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            sha, stored = rt.store.put_file(path)
-            with rt.db.session() as s:
-                repo.create_asset(s, run_id=run_id, tool="narrate", name=name, role=role, mime=mime, sha256=sha,
-                                  kind=_KINDS.get(mime, _KINDS.get(mime.split("/")[0], "document")),
-                                  size=stored.stat().st_size, params={"item": item.get("path"), "file": rel})
+            store_file(rt.db, rt.store, path, run_id=run_id, role=role, tool="narrate", name=name,
+                       params={"item": item.get("path"), "file": rel})
 
 
 def output_assets(rt: Runtime, run_id: str) -> dict[int, dict[str, str]]:

@@ -2,31 +2,28 @@
 recorded with its lineage and answered from the tool-call cache when it was made before."""
 from __future__ import annotations
 
-import mimetypes
 from pathlib import Path
 from typing import Any
 
+from agent.assets import asset_kind, guess_mime, store_file
 from agent.executor import Executor, StepOutcome
 from agent.narrate.types import NarrationContext
 from agent.plan import PlanStep
 from memory import repo
 from tools.base import ToolError
 
-_KINDS = {"image": "image", "audio": "audio", "video": "video"}
+_MEDIA = ("image", "audio", "video")
 
 
 def import_file(ctx: NarrationContext, path: Path, role: str, kind: str | None = None) -> str:
     """Store a library file as an input asset of the job; returns its asset id. `kind` is the kind
     found by reading the content, which wins over the file name's extension."""
-    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    kind = kind or _KINDS.get(mime.split("/")[0], "document")
-    if not mime.startswith(kind + "/") and kind in _KINDS:
+    mime = guess_mime(path)
+    kind = kind or asset_kind(mime)
+    if kind in _MEDIA and not mime.startswith(kind + "/"):
         mime = f"{kind}/{path.suffix.lstrip('.').lower() or 'unknown'}"
-    sha, stored = ctx.rt.store.put_file(path)
-    with ctx.rt.db.session() as s:
-        return repo.create_asset(s, run_id=ctx.run_id, tool="import", name="input", role=role, kind=kind,
-                                 mime=mime, sha256=sha, size=stored.stat().st_size,
-                                 params={"source": str(path)}).id
+    return store_file(ctx.rt.db, ctx.rt.store, path, run_id=ctx.run_id, role=role, mime=mime, kind=kind,
+                      params={"source": str(path)})
 
 
 def call_tool(ctx: NarrationContext, step_id: str, tool: str, args: dict[str, Any]) -> StepOutcome:

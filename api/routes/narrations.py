@@ -13,13 +13,15 @@ from fastapi import APIRouter, File, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from agent.narrate.job import load_manifest
 from agent.narrate.library import inside
 from agent.narrate.run import output_assets
-from agent.service import create_run
+from agent.service import create_run, run_header
 from api.deps import ERRORS, Owner, check_in_flight, runtime, start_run
 from api.errors import ApiError
 from api.schemas import ErrorBody
-from api.views import owned_run, run_out
+from api.views import owned_run
+from memory import repo
 
 router = APIRouter(prefix="/v1/narrations", tags=["narrations"], responses=ERRORS)
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -139,23 +141,22 @@ async def get_narration(request: Request, narration_id: str, owner: Owner) -> di
 
 
 def _view(rt, run_id: str) -> dict:
-    run = run_out(rt, run_id)
-    manifest = _read(Path(_output_dir(rt, run_id)) / "report.json") or {}
-    assets = output_assets(rt, run_id)
-    items = [{"name": i.get("name") or i.get("path", ""), "kind": i.get("kind", "unknown"), "status": i["status"],
-              "error": i.get("error"), "warnings": i.get("warnings", []), "wcag": i.get("wcag", []),
-              "data": i.get("data") or {}, "outputs": assets.get(n, {})}
-             for n, i in enumerate(manifest.get("items", []))]
-    return {"id": run["id"], "status": run["status"], "error": run["error"], "created_at": run["created_at"],
-            "finished_at": run["finished_at"], "items": items or _progress(rt, run_id),
-            "totals": manifest.get("totals", {})}
-
-
-def _output_dir(rt, run_id: str) -> str:
-    from memory import repo
-
+    """The job and its items: from report.json once it has finished, from its manifest while it runs."""
     with rt.db.session() as s:
-        return repo.get_run(s, run_id).output_dir
+        run = repo.get_run(s, run_id)
+        header, out_dir = run_header(run), Path(run.output_dir)
+    report = _read(out_dir / "report.json")
+    entries = report.get("items", []) if report else list(load_manifest(out_dir).values())
+    assets = output_assets(rt, run_id) if report else {}
+    items = [_item(entry, assets.get(n, {})) for n, entry in enumerate(entries)]
+    return {**{k: header[k] for k in ("id", "status", "error", "created_at", "finished_at")}, "items": items,
+            "totals": (report or {}).get("totals", {})}
+
+
+def _item(entry: dict, outputs: dict[str, str]) -> dict:
+    return {"name": entry.get("name") or entry.get("path", ""), "kind": entry.get("kind", "unknown"),
+            "status": entry.get("status", "done"), "error": entry.get("error"), "warnings": entry.get("warnings", []),
+            "wcag": entry.get("wcag", []), "data": entry.get("data") or {}, "outputs": outputs}
 
 
 def _read(path: Path) -> dict | None:
@@ -164,13 +165,3 @@ def _read(path: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
-
-
-def _progress(rt, run_id: str) -> list[dict]:
-    """While the job runs: the items finished so far, from its manifest."""
-    manifest = _read(Path(_output_dir(rt, run_id)) / "manifest.json") or {}
-    entries = manifest.get("items", {})
-    return [{"name": e.get("name", ""), "kind": e.get("kind", "unknown"), "status": e.get("status", "done"),
-             "error": e.get("error"), "warnings": e.get("warnings", []), "wcag": e.get("wcag", []),
-             "data": e.get("data") or {}, "outputs": {}}
-            for e in (entries.values() if isinstance(entries, dict) else [])]

@@ -8,6 +8,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from agent.service import run_header
 from api import sse
 from api.deps import ERRORS, SSE_RESPONSE, Owner, event_stream, run_json, runner, runtime
 from api.schemas import RunList, RunOut
@@ -26,17 +27,9 @@ async def list_runs(request: Request, owner: Owner, limit: Annotated[int, Query(
             stmt = stmt.where(Run.status == status)
         stmt = stmt.order_by(Run.created_at.desc(), Run.id).limit(limit)
         with runtime(request).db.session() as s:
-            return {"runs": [_brief(r) for r in s.scalars(stmt)]}
+            return {"runs": [run_header(r) for r in s.scalars(stmt)]}
 
     return await run_in_threadpool(query)
-
-
-def _brief(run: Run) -> dict:
-    return {"id": run.id, "kind": run.kind, "status": run.status, "profile": run.profile, "title": run.title,
-            "request": run.request, "error": run.error, "session_id": run.session_id,
-            "created_at": run.created_at.isoformat() if run.created_at else None,
-            "started_at": run.started_at.isoformat() if run.started_at else None,
-            "finished_at": run.finished_at.isoformat() if run.finished_at else None}
 
 
 @router.get("/{run_id}", response_model=RunOut, summary="A run: status, plan, steps, assets, scores, error")

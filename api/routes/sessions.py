@@ -5,15 +5,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from agent import chat
 from agent.service import MAX_PROMPT_CHARS
 from api.deps import ERRORS, SSE_RESPONSE, Owner, event_stream, run_json, runtime, start_run, wants_stream
 from api.errors import ApiError
 from api.schemas import ErrorBody, RunOut, SessionList, SessionOut
-from api.views import owned_session, session_out
-from memory.models import ChatSession, Message
+from api.views import owned_session
+from memory import repo
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"], responses=ERRORS)
 
@@ -32,13 +32,10 @@ class Turn(BaseModel):
 
 @router.post("", response_model=SessionOut, status_code=201, summary="Start a chat session")
 async def create_session(request: Request, owner: Owner, body: NewSession | None = None) -> dict:
-    from agent.chat import create_session as create
-
     def make() -> dict:
         rt = runtime(request)
-        session_id = create(rt, api_key_id=owner, title=(body.title if body else None))
-        with rt.db.session() as s:
-            return session_out(s, s.get(ChatSession, session_id))
+        session_id = chat.create_session(rt, api_key_id=owner, title=(body.title if body else None))
+        return chat.session_view(rt, session_id, api_key_id=owner)
 
     return await run_in_threadpool(make)
 
@@ -46,10 +43,9 @@ async def create_session(request: Request, owner: Owner, body: NewSession | None
 @router.get("", response_model=SessionList, summary="Your sessions, newest first")
 async def list_sessions(request: Request, owner: Owner, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
     def query() -> dict:
-        stmt = (select(ChatSession).where(ChatSession.api_key_id == owner)
-                .order_by(ChatSession.created_at.desc(), ChatSession.id).limit(limit))
         with runtime(request).db.session() as s:
-            return {"sessions": [session_out(s, row) for row in s.scalars(stmt)]}
+            rows = repo.list_sessions(s, api_key_id=owner, limit=limit)
+            return {"sessions": [chat.session_dict(row, []) for row in rows]}
 
     return await run_in_threadpool(query)
 
@@ -58,10 +54,7 @@ async def list_sessions(request: Request, owner: Owner, limit: Annotated[int, Qu
 async def get_session(request: Request, session_id: str, owner: Owner) -> dict:
     def view() -> dict:
         with runtime(request).db.session() as s:
-            row = owned_session(s, session_id, owner)
-            messages = s.scalars(select(Message).where(Message.session_id == row.id)
-                                 .order_by(Message.created_at, Message.id))
-            return session_out(s, row, list(messages))
+            return chat.session_dict(owned_session(s, session_id, owner), repo.list_messages(s, session_id))
 
     return await run_in_threadpool(view)
 
@@ -70,15 +63,13 @@ async def get_session(request: Request, session_id: str, owner: Owner) -> dict:
              responses=SSE_RESPONSE | {429: {"model": ErrorBody}},
              summary="A chat turn: starts a run; Accept: text/event-stream streams its events instead")
 async def post_message(request: Request, session_id: str, turn: Turn, owner: Owner):
-    from agent.chat import start_turn
-
     def check() -> None:
         with runtime(request).db.session() as s:
             owned_session(s, session_id, owner)
 
     def create() -> str:
         try:
-            return start_turn(runtime(request), session_id, turn.content, api_key_id=owner, seed=turn.seed)
+            return chat.start_turn(runtime(request), session_id, turn.content, api_key_id=owner, seed=turn.seed)
         except ValueError as exc:
             raise ApiError(422, "invalid_request", str(exc)) from None
 
