@@ -13,11 +13,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from agent.json_tree import map_leaves
 from memory import repo
 from memory.db import Database
-from memory.models import is_id
+from memory.tables import is_id
 from tools.base import Tool, ToolInput
 from tools.models import ModelManager
+from tools.tiny import BUILD_VERSION
 
 
 def call_key(tool: Tool, args: ToolInput, models: ModelManager, db: Database) -> str | None:
@@ -29,8 +31,6 @@ def call_key(tool: Tool, args: ToolInput, models: ModelManager, db: Database) ->
         spec = models.spec(tool.model_role)
         model_id, revision = spec.model_id, (None if spec.source == "tiny" else spec.revision)
         if spec.source == "tiny":  # tiny models change with their builder version
-            from tools.tiny import BUILD_VERSION
-
             revision = f"tiny-{BUILD_VERSION}"
     with db.session() as s:
         canonical = _by_content(args.model_dump(mode="json"), s)
@@ -44,14 +44,11 @@ def digest(payload: Any) -> str:
 
 def _by_content(value: Any, s) -> Any:
     """Replace every asset id inside the arguments with that asset's sha256."""
-    if isinstance(value, dict):
-        return {k: _by_content(v, s) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_by_content(v, s) for v in value]
-    if is_id(value):
-        asset = repo.get_asset(s, value)
-        return f"sha256:{asset.sha256}" if asset else value
-    return value
+    def content(leaf: Any) -> Any:
+        asset = repo.get_asset(s, leaf) if is_id(leaf) else None
+        return f"sha256:{asset.sha256}" if asset else leaf
+
+    return map_leaves(value, content)
 
 
 def reuse(s: Session, key: str, *, run_id: str, step_row: str | None,

@@ -12,8 +12,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from agent.executor import Executor
+from agent.plan_schema import PlanStep, dependencies
 from agent.settings import Gate
 from memory import repo
+from tools.base import get_tool
 from tools.media import open_image
 from tools.scoring import clip_score_from_cosine
 
@@ -69,8 +71,6 @@ def gate_narration(wer: float, gate: Gate) -> Verdict:
 
 def score_narration(executor: Executor, run_id: str, clips: dict[str, str], gate: Gate) -> dict[str, Verdict]:
     """Transcribe each narration clip (asset id -> its script) and gate its word error rate."""
-    from tools.base import get_tool
-
     tool, verdicts = get_tool("narration_wer"), {}
     for asset_id, script in clips.items():
         values = scored_values(executor, tool, asset_id, {"audio": asset_id, "text": script}, "narration_wer", script)
@@ -136,8 +136,6 @@ def _record_selection(executor: Executor, run_id: str, candidates, winners, verd
 
 def stale_steps(plan: list[dict], changed: set[str]) -> set[str]:
     """Steps that consumed (directly or not) an output of a changed step: they must be rebuilt."""
-    from agent.plan import PlanStep, dependencies
-
     stale: set[str] = set()
     for step in plan:  # plans are ordered: every dependency comes first
         if dependencies(PlanStep.model_validate(step)) & (changed | stale):
@@ -145,11 +143,26 @@ def stale_steps(plan: list[dict], changed: set[str]) -> set[str]:
     return stale
 
 
+def rebuild_dependents(executor: Executor, state: dict[str, Any], winners: dict[str, str]) -> dict[str, Any]:
+    """Point outputs at the winners; steps that used a replaced asset are reset to run again."""
+    outputs = {k: dict(v) for k, v in state["outputs"].items()}
+    slot = {s["id"]: REVISABLE.get(s["tool"]) for s in state["plan"]["steps"]}
+    changed = {step for step, asset in winners.items() if outputs.get(step, {}).get(slot[step]) != asset}
+    for step in changed:
+        outputs[step] = {slot[step]: winners[step]}
+    stale = stale_steps(state["plan"]["steps"], changed)
+    with executor.db.session() as s:
+        for key in stale:
+            outputs.pop(key, None)
+            row = repo.get_step(s, state["run_id"], key)
+            if row is not None:
+                repo.update_step(s, row.id, status="pending")
+    return {"outputs": outputs}
+
+
 def final_scores(executor: Executor, run_id: str, state: dict[str, Any]) -> None:
     """Scores of the winners against their siblings and intents, recorded but not gated: character
     consistency across the scene pictures (each against the first) and caption similarity."""
-    from tools.base import get_tool
-
     steps = [s for s in state["plan"]["steps"] if s["tool"] == "generate_image"]
     images = [state["outputs"][s["id"]]["image"] for s in steps if s["id"] in state.get("outputs", {})]
     if len(images) >= 2:

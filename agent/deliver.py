@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
+from agent.plan_schema import original_step
 from agent.runtime import Runtime
 from memory import repo
 
@@ -25,7 +26,7 @@ def output_name(role: str, mime: str) -> str:
 
 def family(role: str) -> str:
     """The plan step an asset belongs to: `image-2~r1.image` (a revision candidate) -> `image-2`."""
-    return role.split(".", 1)[0].split("~", 1)[0]
+    return original_step(role)
 
 
 def deliver_run(rt: Runtime, run_id: str, *, status: str, error: str | None,

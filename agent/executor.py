@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agent import cache
-from agent.plan import Plan, PlanStep, dependencies, iter_value_refs, resolve_refs
+from agent.plan_schema import Plan, PlanStep, dependencies, iter_value_refs, resolve_refs
 from memory import repo
 from memory.db import Database
 from memory.store import AssetStore

@@ -1,16 +1,40 @@
 """One LLM interface, two engines: an OpenAI-compatible server (vLLM in production) or the embedded model.
 
 Both return JSON that matches a schema: the server through `response_format` (vLLM enforces it with
-guided decoding), the embedded model through xgrammar-constrained decoding.
+guided decoding), the embedded model through xgrammar-constrained decoding. Within a run the LLM is
+wrapped in `RecordedLLM`: every answer (or failure) is kept as a JSON asset of the run, with lineage,
+and reused for an identical call. `ask_model` is the one way to ask for a small pydantic model and
+fall back when there is none.
 """
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+import re
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
+from pydantic import BaseModel, ValidationError
+
+from agent.cache import digest, reuse
 from agent.settings import LLMSettings
-from tools.base import ToolError
+from memory import repo
+from memory.db import Database
+from memory.store import AssetStore
+from tools.base import ToolError, one_line
 from tools.models import ModelManager
+
+M = TypeVar("M", bound=BaseModel)
+
+_UNAVAILABLE = [  # openai exception name in ServerLLM's message -> what to tell the user
+    ("AuthenticationError", "the LLM server refused the API key (HTTP 401); check STORYLOOM_LLM__API_KEY"),
+    ("PermissionDeniedError", "the LLM server refused access (HTTP 403); check STORYLOOM_LLM__API_KEY"),
+    ("NotFoundError", "the LLM server does not serve this model (HTTP 404); check STORYLOOM_LLM__MODEL"),
+    ("APITimeoutError", "the LLM server did not answer within STORYLOOM_LLM__TIMEOUT"),
+    ("APIConnectionError", "the LLM server could not be reached; check STORYLOOM_LLM__BASE_URL"),
+    ("InternalServerError", "the LLM server failed (HTTP 5xx)"),
+    ("RateLimitError", "the LLM server is rate limiting (HTTP 429)"),
+    ("BadRequestError", "the LLM server rejected the request (HTTP 400)"),
+]
 
 
 class LLMError(Exception):
@@ -75,3 +99,81 @@ class ServerLLM:
 def make_llm(settings: LLMSettings, models: ModelManager) -> LLM:
     """The server when a base URL is configured, else the embedded model."""
     return ServerLLM(settings) if settings.base_url else EmbeddedLLM(models)
+
+
+class RecordedLLM:
+    """Wraps an LLM for one run: answers are stored as `document` assets and looked up first."""
+
+    def __init__(self, llm: LLM, db: Database, store: AssetStore, *, run_id: str, use_cache: bool = True):
+        self.llm, self.db, self.store, self.run_id, self.use_cache = llm, db, store, run_id, use_cache
+        self.name = llm.name
+        with db.session() as s:  # numbering continues across the run's planning and revision rounds
+            self.calls = sum(1 for a in repo.list_assets(s, run_id=run_id) if a.tool == "llm")
+
+    def json(self, messages: list[dict[str, str]], schema: dict[str, Any], *, seed: int = 0,
+             max_tokens: int = 256) -> Any:
+        self.calls += 1
+        role = f"llm-{self.calls}"
+        key = digest({"llm": self.name, "messages": messages, "schema": schema, "seed": seed, "max": max_tokens})
+        record = self._cached(key, role) if self.use_cache else None
+        if record is None:
+            try:
+                record = {"answer": self.llm.json(messages, schema, seed=seed, max_tokens=max_tokens)}
+            except LLMUnavailable:
+                raise  # transient: asking again later may work, so it is not remembered
+            except LLMError as exc:  # a seeded bad answer repeats too: keep it, so a re-run doesn't pay again
+                record = {"error": str(exc)}
+            self._store(record, key, role, messages, seed)
+        if "error" in record:
+            raise LLMError(record["error"])
+        return record["answer"]
+
+    def _cached(self, key: str, role: str) -> dict | None:
+        with self.db.session() as s:
+            hit = reuse(s, key, run_id=self.run_id, step_row=None, step_key=role)
+            if not hit:
+                return None
+            return json.loads(self.store.path(repo.get_asset(s, next(iter(hit[0].values()))).sha256).read_bytes())
+
+    def _store(self, record: dict, key: str, role: str, messages: list[dict[str, str]], seed: int) -> None:
+        data = json.dumps(record, ensure_ascii=False, indent=1).encode()
+        sha, _ = self.store.put(data)
+        with self.db.session() as s:
+            repo.create_asset(s, run_id=self.run_id, tool="llm", name="answer", role=role, kind="document",
+                              mime="application/json", sha256=sha, size=len(data), model_id=self.name,
+                              intent=messages[-1]["content"][:2000], seed=seed, cache_key=key,
+                              params={"messages": messages})
+
+
+@dataclass
+class Answer(Generic[M]):
+    """What `ask_model` got: the validated answer, or why there is none."""
+
+    value: M | None
+    problem: str = ""
+    unavailable: bool = False  # the LLM could not be asked at all (transient, unlike a bad answer)
+
+
+def ask_model(llm: LLM | None, messages: list[dict[str, str]], model: type[M], *, seed: int,
+              max_tokens: int = 256) -> Answer[M]:
+    """Ask for JSON shaped like `model` and validate it; a missing LLM, an unreachable one and an
+    unusable answer all come back as an empty Answer with a one-line reason, for the caller's fallback."""
+    if llm is None:
+        return Answer(None, "no LLM is configured", unavailable=True)
+    try:
+        return Answer(model.model_validate(llm.json(messages, model.model_json_schema(), seed=seed,
+                                                    max_tokens=max_tokens)))
+    except LLMUnavailable as exc:
+        return Answer(None, one_line(exc), unavailable=True)
+    except (LLMError, ValidationError) as exc:
+        return Answer(None, one_line(exc))
+
+
+def explain_unavailable(message: str) -> str:
+    """ServerLLM's error as one line a person can act on (the raw message when it is not recognised)."""
+    where = re.search(r"LLM server (\S+?): ", message)
+    suffix = f" ({where.group(1)})" if where else ""
+    for name, text in _UNAVAILABLE:
+        if name in message:
+            return text + suffix
+    return one_line(message)

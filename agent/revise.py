@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from agent.executor import Executor
-from agent.llm import LLM, LLMError
-from agent.plan import Plan, PlanStep
+from agent.llm import LLM, ask_model
+from agent.plan_schema import Plan, PlanStep, candidate_id, original_step
 from memory import repo
 
 STRATEGIES = ("new seed", "new seed + rewritten prompt", "new seed + rewritten prompt + more steps")
@@ -39,16 +39,14 @@ def revised_args(tool: str, args: dict[str, Any], round_no: int, reasons: list[s
 
 def rewrite_prompt(prompt: str, reasons: list[str], llm: LLM | None, *, seed: int) -> str:
     """A prompt that states its subject more strongly; the LLM writes it when one answers."""
-    if llm is not None:
-        messages = [
-            {"role": "system", "content": "You improve prompts for an image generator. Answer only with JSON."},
-            {"role": "user", "content": f"Prompt: {prompt}\nA critic said: {' '.join(reasons)}\n"
-                                        "Rewrite the prompt so the main subject is unmistakable. Keep the characters."},
-        ]
-        try:
-            return Rewrite.model_validate(llm.json(messages, Rewrite.model_json_schema(), seed=seed)).prompt
-        except (LLMError, ValidationError):
-            pass  # the deterministic emphasis below still helps
+    messages = [
+        {"role": "system", "content": "You improve prompts for an image generator. Answer only with JSON."},
+        {"role": "user", "content": f"Prompt: {prompt}\nA critic said: {' '.join(reasons)}\n"
+                                    "Rewrite the prompt so the main subject is unmistakable. Keep the characters."},
+    ]
+    answer = ask_model(llm, messages, Rewrite, seed=seed).value
+    if answer is not None:
+        return answer.prompt
     subject = prompt.split(".")[0].strip()
     return f"{subject}, {subject}. {prompt}"[:2000]
 
@@ -63,13 +61,13 @@ def revise(executor: Executor, run_id: str, state: dict[str, Any], llm: LLM | No
         parent = state["winners"][step_id]
         args = revised_args(plan[step_id]["tool"], plan[step_id]["args"], round_no,
                             state["verdicts"][parent]["reasons"], llm)
-        steps.append(PlanStep(id=f"{step_id}~r{round_no}", tool=plan[step_id]["tool"], args=args,
+        steps.append(PlanStep(id=candidate_id(step_id, round_no), tool=plan[step_id]["tool"], args=args,
                               intent=plan[step_id]["intent"]))
     executor.emit({"type": "stage", "stage": "revise",
                    "detail": f"round {round_no}: {STRATEGIES[min(round_no, 3) - 1]} for {', '.join(state['failing'])}"})
     outcomes = executor.run_wave(Plan(kind="story", steps=steps), {})
     for outcome in outcomes:
-        step_id = outcome.step_id.split("~")[0]
+        step_id = original_step(outcome.step_id)
         if outcome.status != "succeeded":  # a failed candidate is recorded on its step; the winner stands
             continue
         new_asset = next(iter(outcome.outputs.values()))

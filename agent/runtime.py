@@ -1,10 +1,14 @@
-"""The Runtime: what one process shares across runs (settings, database, asset store, models)."""
+"""The Runtime: what one process shares across runs (settings, database, asset store, models), and the
+one place that builds a run's executor and a run's LLM from them, so every caller gets the same
+settings (workers, batching, the cache switch)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from agent.llm import LLM, make_llm
+from agent.executor import Emit, Executor
+from agent.llm import LLM, RecordedLLM, make_llm
 from agent.settings import Settings
 from memory import AssetStore, Database, open_database
 from tools.models import ModelManager
@@ -35,6 +39,18 @@ class Runtime:
     def llm(self) -> LLM:
         return self._llm or make_llm(self.settings.llm, self.models)
 
+    def executor_for(self, run_id: str, *, emit: Emit | None = None,
+                     cancelled: Callable[[], bool] | None = None) -> Executor:
+        """An executor for the steps of `run_id` with this process's executor settings."""
+        options = self.settings.executor
+        return Executor(self.db, self.store, self.models, run_id=run_id, emit=emit or _ignore,
+                        cancelled=cancelled or _never, workers=options.workers, batch=options.batch,
+                        use_cache=options.cache)
+
+    def llm_for(self, run_id: str) -> RecordedLLM:
+        """The LLM for one run: its answers are recorded as the run's assets and cached."""
+        return RecordedLLM(self.llm, self.db, self.store, run_id=run_id, use_cache=self.settings.executor.cache)
+
     @property
     def checkpoint_path(self) -> str | None:
         """The SQLite file that also holds LangGraph's checkpoints (None for other databases)."""
@@ -44,3 +60,11 @@ class Runtime:
         if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
             return None
         return url.database
+
+
+def _ignore(event: dict) -> None:
+    """No one listens to this run's events."""
+
+
+def _never() -> bool:
+    return False

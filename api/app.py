@@ -10,17 +10,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from agent.jobs import Runner
 from agent.runtime import Runtime
+from agent.service.runner import Runner
 from api.errors import install_handlers
 from api.limits import BodyLimit
 from api.metrics import Metrics
-
-
-def _narration(rt: Runtime, run_id: str, emit, cancelled) -> None:
-    from agent.narrate.run import execute_narration
-
-    execute_narration(rt, run_id, emit, cancelled)
+from api.routes import assets, briefs, narrations, ops, runs, sessions
 
 
 def create_app(rt: Runtime) -> FastAPI:
@@ -37,14 +32,12 @@ def create_app(rt: Runtime) -> FastAPI:
     app = FastAPI(title="Storyloom", version="0.1.0", lifespan=lifespan,
                   description="Stories, content briefs and accessible descriptions of media, from one request.")
     server = rt.settings.server
-    runner = Runner(rt, server.workers, {"narration": _narration})
+    runner = Runner(rt, server.workers)
     metrics = Metrics(rt, runner)
     runner.on_event = metrics.observe  # finished steps feed the duration histogram
     app.state.rt, app.state.runner, app.state.metrics = rt, runner, metrics
     install_handlers(app)
     app.add_middleware(BodyLimit, max_json=server.max_body_bytes, max_upload=server.max_upload_bytes)
-    from api.routes import assets, briefs, narrations, ops, runs, sessions
-
     for module in (sessions, briefs, narrations, runs, assets, ops):
         app.include_router(module.router)
     return app

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
 
 from fastapi import Request
-from sqlalchemy import select
 
 from api.errors import ApiError
+from memory import repo
 from memory.db import Database
-from memory.models import ApiKey
+from memory.tables import ApiKey
 
 PREFIX = "sl_"
 
@@ -30,30 +29,23 @@ def create_key(db: Database, name: str) -> tuple[str, str]:
         raise ValueError("a key name must be 1 to 200 characters")
     key = PREFIX + secrets.token_urlsafe(32)
     with db.session() as s:
-        row = ApiKey(name=name, key_hash=hash_key(key))
-        s.add(row)
-        s.flush()
-        return row.id, key
+        return repo.create_key(s, name=name, key_hash=hash_key(key)).id, key
 
 
 def list_keys(db: Database) -> list[ApiKey]:
     with db.session() as s:
-        return list(s.scalars(select(ApiKey).order_by(ApiKey.created_at)))
+        return repo.list_keys(s)
 
 
 def revoke_key(db: Database, key_id: str) -> bool:
     with db.session() as s:
-        row = s.get(ApiKey, key_id)
-        if row is None:
-            return False
-        row.revoked_at = row.revoked_at or datetime.now(UTC)
-        return True
+        return repo.revoke_key(s, key_id)
 
 
 def key_id_for(db: Database, key: str) -> str | None:
     """The id of the live key `key`, or None."""
     with db.session() as s:
-        row = s.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None)))
+        row = repo.find_key(s, hash_key(key))
         return row.id if row else None
 
 

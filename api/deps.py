@@ -8,8 +8,9 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from agent.jobs import InFlightLimit, Runner
 from agent.runtime import Runtime
+from agent.service.queue import InFlightLimit
+from agent.service.runner import Runner
 from api import sse
 from api.auth import require_key
 from api.errors import ApiError

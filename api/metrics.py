@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from sqlalchemy import func, select
 
-from agent.jobs import Runner
 from agent.runtime import Runtime
-from memory.models import RUN_STATUSES, Run
+from agent.service.runner import Runner
+from memory import repo
+from memory.tables import RUN_STATUSES
 
 STEP_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 
@@ -32,7 +32,7 @@ class Metrics:
     def collect(self):
         runs = GaugeMetricFamily("storyloom_runs", "Runs in the database, by status.", labels=["status"])
         with self.rt.db.session() as s:
-            counts = dict(s.execute(select(Run.status, func.count()).group_by(Run.status)).all())
+            counts = repo.count_by_status(s)
         for status in RUN_STATUSES:
             runs.add_metric([status], counts.get(status, 0))
         yield runs

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 from starlette.concurrency import run_in_threadpool
 
-from agent import events
 from agent.runtime import Runtime
+from agent.service import events
 from memory import repo
 
 POLL_S = 0.25

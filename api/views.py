@@ -5,31 +5,32 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from agent.json_tree import leaves
 from agent.runtime import Runtime
-from agent.service import iso, summarize
+from agent.service.summary import iso, summarize
 from api.errors import not_found
 from memory import repo
-from memory.models import Asset, ChatSession, Run, is_id
+from memory.tables import Asset, ChatSession, Run, is_id
 
 
 def owned_run(s: Session, run_id: str, key_id: str) -> Run:
-    run = s.get(Run, run_id) if is_id(run_id) else None
-    if run is None or run.api_key_id != key_id:
+    """The key's run, else 404 (another key's run is as missing as one that never was)."""
+    run = repo.get_run(s, run_id, owner=key_id)
+    if run is None:
         raise not_found("run")
     return run
 
 
 def owned_session(s: Session, session_id: str, key_id: str) -> ChatSession:
-    row = s.get(ChatSession, session_id) if is_id(session_id) else None
-    if row is None or row.api_key_id != key_id:
+    row = repo.get_session(s, session_id, owner=key_id)
+    if row is None:
         raise not_found("session")
     return row
 
 
 def owned_asset(s: Session, asset_id: str, key_id: str) -> Asset:
-    asset = s.get(Asset, asset_id) if is_id(asset_id) else None
-    run = s.get(Run, asset.run_id) if asset is not None and asset.run_id else None
-    if asset is None or run is None or run.api_key_id != key_id:
+    asset = repo.get_asset(s, asset_id, owner=key_id)
+    if asset is None:
         raise not_found("asset")
     return asset
 
@@ -68,8 +69,4 @@ def _parents(s: Session, asset: Asset) -> list[str]:
 
 
 def _ids(value: Any) -> list[str]:
-    if isinstance(value, dict):
-        return [i for v in value.values() for i in _ids(v)]
-    if isinstance(value, list):
-        return [i for v in value for i in _ids(v)]
-    return [value] if is_id(value) else []
+    return [leaf for leaf in leaves(value) if is_id(leaf)]

@@ -23,7 +23,8 @@ TARGETS = {"overhead_pct": "<= 10", "batch_speedup": ">= 1.5", "cache_speedup": 
 
 
 def _story(rt, seed: int, scenes: int) -> tuple[float, dict]:
-    from agent.service import StoryRequest, create_story_run, execute_run
+    from agent.requests import StoryRequest
+    from agent.service.runs import create_story_run, execute_run
 
     run_id = create_story_run(rt, StoryRequest(prompt=PROMPT, scenes=scenes, seed=seed))
     started = time.perf_counter()

@@ -53,7 +53,8 @@ def run_suite(rt, name: str, limit: int | None = None, progress=lambda text: Non
 
 
 def _story_case(rt, case: dict[str, Any]) -> dict[str, Any]:
-    from agent.service import StoryRequest, create_story_run, execute_run
+    from agent.requests import StoryRequest
+    from agent.service.runs import create_story_run, execute_run
 
     stages: dict[str, float] = {}
     clock = {"stage": "plan", "since": time.perf_counter()}

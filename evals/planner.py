@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.plan import Plan, dependencies, placeholder_args
+from agent.plan_schema import Plan, dependencies, placeholder_args
 from tools.base import ToolError, get_tool
 
 SUITE = Path(__file__).parent / "suites" / "planner.yaml"
@@ -122,7 +122,7 @@ def evaluate(llm: Any, cases: Sequence[Case], *, planner: Callable[..., Any] | N
              progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Plan every case with `llm` (None: the recipe alone) and score the plans."""
     if planner is None:
-        from agent.planner import plan_request as planner
+        from agent.planning.llm_planner import plan_request as planner
     rows = []
     for index, case in enumerate(cases):
         progress(f"[{index + 1}/{len(cases)}] {case.id}")

@@ -138,6 +138,11 @@ class Database:
         with self.sessionmaker.begin() as s:
             yield s
 
+    def ping(self) -> None:
+        """One round trip to the database (raises when it does not answer)."""
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
     def close(self) -> None:
         """Close pooled connections (needed before deleting a SQLite file on Windows)."""
         self.engine.dispose()

@@ -1,4 +1,4 @@
-"""Alembic environment: migrates against `memory.models.Base.metadata`.
+"""Alembic environment: migrates against `memory.tables.Base.metadata`.
 
 `memory.db.upgrade` hands in its own connection through `config.attributes["connection"]`;
 the `alembic` command line instead connects to `-x url=...` or the ini's `sqlalchemy.url`.
@@ -11,7 +11,7 @@ from alembic import context
 from sqlalchemy import Connection, create_engine
 
 from memory.db import include_name
-from memory.models import Base
+from memory.tables import Base
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("connection") is None:

@@ -162,6 +162,15 @@ class Tool:
         return [self.run(args, ctx) for args in args_list]
 
 
+def one_line(value: object, limit: int = 300) -> str:
+    """An error (or any text) as one line for people: its first non-empty line with white space folded,
+    at most `limit` characters; an exception without a message gives its type's name."""
+    lines = [" ".join(line.split()) for line in str(value).splitlines() if line.strip()]
+    if not lines:
+        return type(value).__name__ if isinstance(value, BaseException) else ""
+    return lines[0][:limit]
+
+
 def format_validation_error(exc: ValidationError) -> str:
     """One line: 'argument `scenes.0.text`: String should have at least 1 character; ...'."""
     parts = []

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tools.base import ToolError
+from tools.base import ToolError, one_line
 from tools.profiles import ModelSpec, local_path, package_missing, profile_specs, resolve_profile
 
 
@@ -127,7 +127,7 @@ class ModelManager:
             raise
         except Exception as exc:  # missing files, offline hub, corrupt configs: all one clear message
             raise ModelUnavailable(
-                f"model {spec.model_id} ({spec.role}) failed to load: {first_line(exc)}; {self._remedy(spec)}"
+                f"model {spec.model_id} ({spec.role}) failed to load: {one_line(exc)}; {self._remedy(spec)}"
             ) from None
 
     def _remedy(self, spec: ModelSpec) -> str:
@@ -171,7 +171,3 @@ def _modules(obj: Any, depth: int) -> Iterator[Any]:
     for child in children:
         yield from _modules(child, depth - 1)
 
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -15,15 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from agent.llm import LLMError
-from agent.llm_record import RecordedLLM
+from agent.llm import ask_model
 from agent.narrate.gaps import Gap
 from agent.narrate.steps import executor, import_file
 from agent.narrate.style import clean, style_problems
 from agent.narrate.types import NarrationContext
-from agent.plan import Plan, PlanStep
+from agent.plan_schema import Plan, PlanStep
 from tools.base import ToolError
 
 SAMPLE_S = 0.5
@@ -170,12 +169,10 @@ def rewrite(ctx: NarrationContext, draft: str, limit: int, names: list[str], see
                                       "no feelings, no guesses, never 'we see'. Answer only with JSON."},
         {"role": "user", "content": f"Shot notes: {draft}\nWrite one description of at most {limit} words.{cast}"},
     ]
-    llm = RecordedLLM(ctx.rt.llm, ctx.rt.db, ctx.rt.store, run_id=ctx.run_id, use_cache=ctx.rt.settings.executor.cache)
-    try:
-        text = clean(Rewrite.model_validate(llm.json(messages, Rewrite.model_json_schema(), seed=seed,
-                                                     max_tokens=LLM_MAX_TOKENS)).description)
-    except (LLMError, ValidationError):
+    answer = ask_model(ctx.rt.llm_for(ctx.run_id), messages, Rewrite, seed=seed, max_tokens=LLM_MAX_TOKENS).value
+    if answer is None:
         return None
+    text = clean(answer.description)
     if not text or style_problems(text) or len(text.split()) > limit or _repeats(text):
         return None
     return text

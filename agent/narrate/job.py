@@ -18,10 +18,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from agent.narrate.audio import narrate_audio
+from agent.narrate.images import narrate_image
 from agent.narrate.library import Item, discover
 from agent.narrate.report import build_report, write_report
 from agent.narrate.sidecar import sidecar_digest
 from agent.narrate.types import ItemResult, NarrationContext
+from agent.narrate.video import narrate_video
 from agent.runtime import Runtime
 from memory import repo
 from tools.base import ToolError
@@ -37,10 +40,11 @@ def plan_items(paths: list[Path], roots: list[Path] | None = None, *, max_file_m
     return discover(paths, roots, max_file_mb=max_file_mb, exclude=exclude)
 
 
-def narrate_paths(rt: Runtime, paths: list[Path], out_dir: Path, *, roots: list[Path] | None = None,
-                  resume: bool = False, run_id: str | None = None, progress: Events | None = None,
+def narrate_paths(rt: Runtime, paths: list[Path], out_dir: Path, *, run_id: str, roots: list[Path] | None = None,
+                  resume: bool = False, progress: Events | None = None,
                   cancelled: Callable[[], bool] | None = None, write_metadata: bool = True) -> dict[str, Any]:
-    """Narrate every media file under `paths`; returns the report (also written as report.json/.html).
+    """Narrate every media file under `paths` as the run `run_id` (made by the run service); returns the
+    report (also written as report.json/.html).
 
     `roots` default to `paths` (the CLI's rule); ValueError when a path is missing or outside them.
     `progress` receives {"type": "items", "total"}, {"type": "item", "index", "name", "status", "done",
@@ -50,8 +54,6 @@ def narrate_paths(rt: Runtime, paths: list[Path], out_dir: Path, *, roots: list[
     out_dir = Path(out_dir).expanduser().resolve()
     items = plan_items(paths, roots, max_file_mb=rt.settings.narration.max_file_mb, exclude=out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    run_id = run_id or _new_run(rt, paths, out_dir)
-    _set_run(rt, run_id, status="running", started_at=datetime.now(UTC))
     ctx = NarrationContext(rt=rt, run_id=run_id, out_dir=out_dir, cancelled=cancelled or (lambda: False),
                            progress=lambda text: emit({"type": "detail", "text": text}))
     manifest = load_manifest(out_dir) if resume else {}
@@ -73,14 +75,6 @@ def narrate_paths(rt: Runtime, paths: list[Path], out_dir: Path, *, roots: list[
     write_report(out_dir, report)
     _finish_run(rt, run_id, report)
     return report
-
-
-def _new_run(rt: Runtime, paths: list[Path], out_dir: Path) -> str:
-    from agent.service import create_run
-
-    text = "narrate " + " ".join(str(p) for p in paths)
-    return create_run(rt, "narration", text[:2000], 0, out_dir, None,
-                       {"narration": {"paths": [str(p) for p in paths]}})
 
 
 def _key(item: Item) -> str:
@@ -137,15 +131,9 @@ def _failed(item: Item, error: str) -> ItemResult:
 def _dispatch(ctx: NarrationContext, item: Item, write_metadata: bool) -> ItemResult:
     ctx.progress(f"{item.kind} {item.rel}")
     if item.kind == "image":
-        from agent.narrate.images import narrate_image
-
         return narrate_image(ctx, item, write_metadata=write_metadata)
     if item.kind == "audio":
-        from agent.narrate.audio import narrate_audio
-
         return narrate_audio(ctx, item)
-    from agent.narrate.video import narrate_video
-
     # Video outputs are named by the item's unique base: mirror the library's folders, as images do, so
     # a/intro.mp4 and b/intro.mp4 (or intro.mp4 and intro.mov) do not overwrite each other.
     base = Path(item.base or Path(item.rel).with_suffix("").as_posix())
@@ -174,11 +162,6 @@ def save_manifest(out_dir: Path, run_id: str, items: dict[str, Any]) -> None:
     tmp.write_text(json.dumps({"version": 1, "run_id": run_id, "items": items}, indent=2, default=str) + "\n",
                    encoding="utf-8")
     os.replace(tmp, out_dir / MANIFEST)
-
-
-def _set_run(rt: Runtime, run_id: str, **fields: Any) -> None:
-    with rt.db.session() as s:
-        repo.update_run(s, run_id, **fields)
 
 
 def _finish_run(rt: Runtime, run_id: str, report: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.narrate.sidecar import SIDECAR_SUFFIXES, read_sidecar, sidecar_text
-from tools.base import ToolError
+from tools.base import ToolError, one_line
 from tools.media import open_image, wav_missing_bytes
 
 __all__ = ["Item", "check_roots", "discover", "inside", "sidecar_text", "detect_kind", "check_container"]
@@ -195,14 +195,11 @@ def _inspect(item: Item, max_file_mb: float, explicit: bool, roots: list[Path]) 
             raise ValueError("not an image, audio or video file")
         item.sidecar = read_sidecar(item.path, item.kind, roots)
     except (ValueError, ToolError, OSError) as exc:
-        item.kind, item.error = None, _one_line(str(exc))
+        item.kind, item.error = None, one_line(str(exc))
     except Exception as exc:  # noqa: BLE001 - anything a hostile file provokes is that file's error
-        item.kind, item.error = None, _one_line(f"unreadable: {type(exc).__name__}: {exc}")
+        item.kind, item.error = None, one_line(f"unreadable: {type(exc).__name__}: {exc}")
     return True
 
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())[:300]
 
 
 def sha256_file(path: Path) -> str:

@@ -1,31 +1,55 @@
-"""A narration job as a server run: the worker's handler for runs of kind "narration".
+"""A narration job as a run: the job's paths, roots and options live in the run's info, the run
+service executes it like any other kind, and each item's output files become assets of the run, so
+the API serves them like any other asset.
 
-The job's paths, roots and out dir are in the run's info. It always runs with `resume`, so a
-server restarted mid-job takes finished items from the manifest instead of describing them again.
-Each item's output files become assets of the run, so the API serves them like any other asset.
+A server always runs a job with `resume`, so one restarted mid-job takes finished items from the
+manifest instead of describing them again.
 """
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from agent.assets import store_file
-from agent.narrate.job import narrate_paths
+from agent.narrate.job import Events, narrate_paths
 from agent.runtime import Runtime
 from memory import repo
 
 
-def execute_narration(rt: Runtime, run_id: str, emit, cancelled) -> dict[str, Any]:
+@dataclass
+class NarrationJob:
+    """What a narration run describes: `paths` inside `roots`; `uploaded` roots are removed once done."""
+
+    paths: list[Path]
+    roots: list[Path]
+    uploaded: bool = False
+    resume: bool = True
+
+    def as_info(self) -> dict[str, Any]:
+        return {"paths": [str(p) for p in self.paths], "roots": [str(r) for r in self.roots],
+                "uploaded": self.uploaded, "resume": self.resume}
+
+    @classmethod
+    def from_info(cls, info: dict[str, Any]) -> NarrationJob:
+        paths = [Path(p) for p in info["paths"]]
+        return cls(paths=paths, roots=[Path(r) for r in info.get("roots") or paths],
+                   uploaded=bool(info.get("uploaded")), resume=bool(info.get("resume", True)))
+
+
+def narrate_job(rt: Runtime, run_id: str, *, emit: Events, cancelled: Callable[[], bool]) -> dict[str, Any]:
+    """Describe the run's library; returns the report (also written as report.json and report.html)."""
     with rt.db.session() as s:
         run = repo.get_run(s, run_id)
-        job, out_dir = dict(run.info.get("narration") or {}), Path(run.output_dir)
-    report = narrate_paths(rt, [Path(p) for p in job["paths"]], out_dir, roots=[Path(r) for r in job["roots"]],
-                           resume=True, run_id=run_id, progress=emit, cancelled=cancelled)
+        job, out_dir = NarrationJob.from_info(run.info.get("narration") or {}), Path(run.output_dir)
+    report = narrate_paths(rt, job.paths, out_dir, roots=job.roots, resume=job.resume, run_id=run_id,
+                           progress=emit, cancelled=cancelled)
     register_outputs(rt, run_id, out_dir, report)
-    if job.get("uploaded") and not report.get("cancelled"):
+    if job.uploaded and not report.get("cancelled"):
         # The inputs are in the asset store now (each item imported them); the upload copy goes.
-        for root in job["roots"]:
+        for root in job.roots:
             shutil.rmtree(root, ignore_errors=True)
     return report
 

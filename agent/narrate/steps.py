@@ -8,7 +8,7 @@ from typing import Any
 from agent.assets import asset_kind, guess_mime, store_file
 from agent.executor import Executor, StepOutcome
 from agent.narrate.types import NarrationContext
-from agent.plan import PlanStep
+from agent.plan_schema import PlanStep
 from memory import repo
 from tools.base import ToolError
 
@@ -38,8 +38,7 @@ def call_tool(ctx: NarrationContext, step_id: str, tool: str, args: dict[str, An
 
 def executor(ctx: NarrationContext) -> Executor:
     """An executor running steps of the job's run (recorded, cached when the settings allow)."""
-    return Executor(ctx.rt.db, ctx.rt.store, ctx.rt.models, run_id=ctx.run_id, cancelled=ctx.cancelled,
-                    use_cache=ctx.rt.settings.executor.cache)
+    return ctx.rt.executor_for(ctx.run_id, cancelled=ctx.cancelled)
 
 
 def asset_path(ctx: NarrationContext, asset_id: str) -> Path:

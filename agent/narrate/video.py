@@ -33,7 +33,7 @@ from agent.narrate.transcript import dialogue_lines, transcript_html
 from agent.narrate.types import ItemResult, NarrationContext
 from memory import repo
 from tools.audio import read_audio, resample
-from tools.base import ToolError
+from tools.base import ToolError, one_line
 from tools.media import encode_wav
 from tools.mp4 import video_duration
 from tools.vtt import format_vtt, split_cue
@@ -56,12 +56,9 @@ def narrate_video(ctx: NarrationContext, path: Path, index: int, sidecar: dict, 
     try:
         _narrate(ctx, Path(path), index, sidecar or {}, result, name or Path(path).stem, sha256)
     except (ToolError, LLMError, ValueError, OSError, av.FFmpegError) as exc:
-        result.status, result.error = "failed", _one_line(f"{Path(path).name}: {exc}")
+        result.status, result.error = "failed", one_line(f"{Path(path).name}: {exc}", 500)
     return result
 
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())[:500]
 
 
 def _narrate(ctx: NarrationContext, path: Path, index: int, sidecar: dict, result: ItemResult, name: str,
@@ -162,7 +159,7 @@ def _describe_gaps(ctx, index, gaps, shots, samples, sidecar, result) -> tuple[l
             draft = plain_cue([next(captions) for _ in in_gap], in_gap)
             cue = fit_cue(ctx, prefix, _what_to_say(ctx, gap, draft, names, note if n == 0 else ""), gap)
         except ToolError as exc:
-            missed.append(gap.as_dict() | {"reason": _one_line(str(exc))})
+            missed.append(gap.as_dict() | {"reason": one_line(str(exc), 500)})
             continue
         cues.append(cue)
         if cue.extended:

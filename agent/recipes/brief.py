@@ -13,23 +13,19 @@ Only the text nobody gave is written by the LLM (a voice-over, a story's storybo
 """
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from agent.plan import MAX_STEPS, Plan, PlanStep
+from agent.plan_schema import MAX_STEPS, Plan, PlanStep
 from agent.recipes.fallback import fallback_storyboard
 from agent.recipes.story import compile_plan
 from agent.recipes.storyboard import Storyboard
+from agent.requests import MAX_SEED
 from agent.settings import StorySettings
 from tools.base import ImageSide, VideoSide
 
-if TYPE_CHECKING:
-    from agent.runtime import Runtime
-
 MAX_DELIVERABLES = 12
-MAX_SEED = 2**31 - 1
 
 
 class _Spec(BaseModel):
@@ -254,14 +250,3 @@ def story_request(brief: Brief, spec: StorySpec) -> str:
         return spec.prompt.strip()
     audience = f" for {brief.audience.strip()}" if brief.audience.strip() else ""
     return f"a story about {brief.goal.strip().rstrip('.')}{audience}"[:2000]
-
-
-def create_brief_run(rt: Runtime, brief: Brief, *, seed: int | None = None, session_id: str | None = None,
-                     out_dir: Path | None = None, **fields: Any) -> str:
-    """A queued run of the brief (not executed); `fields` are extra run columns (api_key_id,
-    idempotency_key, request_hash). The brief is kept in the run's info, where planning reads it."""
-    from agent.service import create_run
-
-    seed = brief.seed if seed is None else seed
-    info = {"brief": brief.model_dump(mode="json")}
-    return create_run(rt, "brief", brief.goal, seed, out_dir, session_id, info, **fields)

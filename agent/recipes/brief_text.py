@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from agent.llm import LLM, LLMError
-from agent.plan import Plan
+from agent.llm import LLM, ask_model
+from agent.plan_schema import Plan
 from agent.recipes.brief import Brief, NarrationSpec, StorySpec, compile_brief, default_voiceover, story_request
 from agent.recipes.story import write_storyboard
 from agent.recipes.storyboard import Storyboard
@@ -73,13 +73,11 @@ def write_voiceover(llm: LLM | None, brief: Brief, spec: NarrationSpec, *, seed:
     fallback = fit_words(default_voiceover(brief), spec.max_seconds)
     if llm is None:
         return fallback, "fallback"
-    try:
-        answer = VoiceOver.model_validate(llm.json(_messages(brief, spec), VoiceOver.model_json_schema(),
-                                                   seed=seed, max_tokens=max_tokens))
-    except (LLMError, ValidationError) as exc:
-        notes.append(f"voice-over: the LLM could not write it ({_line(exc)}); used the goal")
+    answer = ask_model(llm, _messages(brief, spec), VoiceOver, seed=seed, max_tokens=max_tokens)
+    if answer.value is None:
+        notes.append(f"voice-over: the LLM could not write it ({answer.problem}); used the goal")
         return fallback, "fallback"
-    text = " ".join(answer.text.split())
+    text = " ".join(answer.value.text.split())
     if problem := _problem(text):
         notes.append(f"voice-over: {problem}; used the goal")
         return fallback, "fallback"
@@ -130,6 +128,3 @@ def plan_brief(llm: LLM | None, brief: Brief, story: StorySettings, *, seed: int
     text = write_brief_text(llm, brief, seed=seed, max_tokens=story.llm_max_new_tokens, progress=progress)
     return compile_brief(brief, story, seed=seed, texts=text.texts, boards=text.boards), text
 
-
-def _line(exc: Exception) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]

@@ -11,21 +11,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from agent.llm import LLM, LLMError
+from agent.llm import LLM, ask_model
 from agent.recipes.freeform import action_of
 from agent.recipes.storyboard import Storyboard
+from agent.words import COUNT, ORDINALS, number_value
 
-_CARDINALS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
-_ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
-             "eleventh", "twelfth"]
 _NOUN = r"(?:scene|picture|page|panel|image|illustration|part)"
-_NUMBER = r"\d{1,2}|" + "|".join(_CARDINALS)
-_ORDINAL = r"\d{1,2}(?:st|nd|rd|th)|last|final|" + "|".join(_ORDINALS)
+_ORDINAL = r"\d{1,2}(?:st|nd|rd|th)|last|final|" + "|".join(ORDINALS)
 _PREP = r"(?:(?:in|on|for|of|at|to|from)\s+)?(?:the\s+)?"
 _REFS = [
-    re.compile(rf"{_PREP}\b{_NOUN}\s*(?:#|no\.?\s*|number\s+)?(?P<n>{_NUMBER})\b", re.IGNORECASE),
+    re.compile(rf"{_PREP}\b{_NOUN}\s*(?:#|no\.?\s*|number\s+)?(?P<n>{COUNT})\b", re.IGNORECASE),
     re.compile(rf"{_PREP}\b(?P<o>{_ORDINAL})\s+{_NOUN}\b", re.IGNORECASE),
 ]
 # A new story, not an edit of the one there is ("another story about...", "tell me a tale of...").
@@ -90,14 +87,7 @@ def scene_reference(text: str) -> tuple[int, tuple[int, int]] | None:
 
 
 def _number(word: str) -> int:
-    word = word.lower()
-    if word in ("last", "final"):
-        return -1
-    if word in _CARDINALS:
-        return _CARDINALS.index(word) + 1
-    if word in _ORDINALS:
-        return _ORDINALS.index(word) + 1
-    return int(re.sub(r"\D", "", word))
+    return -1 if word.lower() in ("last", "final") else int(number_value(word))
 
 
 def _clean(text: str) -> str:
@@ -134,18 +124,14 @@ def rewrite_picture(picture: str, instruction: str, llm: LLM | None, *, seed: in
     """(new picture description, "llm" or "appended"). The LLM's rewrite counts only when it keeps
     every content word of the instruction (a small model likes to drop the very change asked for)."""
     phrase = fold_phrase(instruction)
-    if llm is not None:
-        messages = [
-            {"role": "system", "content": "You edit descriptions of book illustrations. Answer only with JSON."},
-            {"role": "user", "content": f"Picture: {picture}\nChange: {instruction}\nWrite the picture description "
-                                        "again with the change made. Keep everything else the same."},
-        ]
-        try:
-            answer = PictureAnswer.model_validate(llm.json(messages, PictureAnswer.model_json_schema(), seed=seed))
-            if _keeps(answer.picture, phrase):
-                return " ".join(answer.picture.split()), "llm"
-        except (LLMError, ValidationError):
-            pass  # appending below always works
+    messages = [
+        {"role": "system", "content": "You edit descriptions of book illustrations. Answer only with JSON."},
+        {"role": "user", "content": f"Picture: {picture}\nChange: {instruction}\nWrite the picture description "
+                                    "again with the change made. Keep everything else the same."},
+    ]
+    answer = ask_model(llm, messages, PictureAnswer, seed=seed).value
+    if answer is not None and _keeps(answer.picture, phrase):
+        return " ".join(answer.picture.split()), "llm"
     room = 300 - len(phrase) - 2
     return f"{picture.rstrip(' .')[:max(room, 0)]}, {phrase}"[-300:].lstrip(", "), "appended"
 

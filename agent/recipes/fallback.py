@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from agent.recipes.storyboard import Scene, Storyboard
+from agent.words import COUNT, SCENE_NOUNS
 
 _LEAD = re.compile(
     r"^\s*(please\s+)?((write|make|tell|create|draw)\s+(me\s+)?)?((a|an|the)\s+)?"
@@ -15,7 +16,7 @@ _LEAD = re.compile(
     r"(story|tale|picture book)\s+(about|of|where|in which)\s+",
     re.IGNORECASE,
 )
-_TAIL = re.compile(r"[,;.]?\s*(\d+|one|two|three|four|five|six)\s+(scenes?|parts?|pages?).*$", re.IGNORECASE)
+_TAIL = re.compile(rf"[,;.]?\s*(?:{COUNT})\s+{SCENE_NOUNS}.*$", re.IGNORECASE)
 
 _BEATS = [
     ("Once upon a time there was {s}.", "Every day began the same way, quiet and bright.",

@@ -22,7 +22,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.plan import MAX_STEPS, Plan, PlanStep
+from agent.plan_schema import MAX_STEPS, Plan, PlanStep
+from agent.words import AMOUNT, number_value
 
 EXAMPLE_REQUEST = ("draw a red fox in snow, make a 4 second clip of it running, caption the clip "
                    "and read the caption aloud")
@@ -40,9 +41,7 @@ _ACTIONS = [
 ]
 _ACTION_RES = [(name, re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE)) for name, pattern in _ACTIONS]
 _SPLIT = re.compile(r"(\s*[,;.]\s*(?:and\s+|then\s+)*|\s+(?:and then|then|and)\s+)", re.IGNORECASE)
-_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-            "nine": 9, "ten": 10}
-_SECONDS = re.compile(r"\b(\d+(?:\.\d+)?|" + "|".join(_NUMBERS) + r")[\s-]*(?:seconds?|secs?|s)\b", re.IGNORECASE)
+_SECONDS = re.compile(rf"\b({AMOUNT})[\s-]*(?:seconds?|secs?|s)\b", re.IGNORECASE)
 _MEDIA = r"(?:picture|image|photo|illustration|drawing|painting|portrait|poster|clip|video|animation|film|movie)"
 _LEAD = re.compile(
     r"^\s*(?:please\s+)?(?:(?:draw|paint|sketch|illustrate|render|make|create|generate|produce|show|give|"
@@ -137,8 +136,7 @@ def seconds_of(clause: str) -> float | None:
     match = _SECONDS.search(clause)
     if not match:
         return None
-    raw = match.group(1).lower()
-    return min(max(float(_NUMBERS.get(raw, raw)), 0.5), 10.0)
+    return min(max(number_value(match.group(1)), 0.5), 10.0)
 
 
 def _image(build: _Builder, clause: str) -> None:

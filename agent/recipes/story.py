@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from agent.llm import LLM, LLMError
-from agent.plan import Plan, PlanStep
+from agent.llm import LLM, ask_model
+from agent.plan_schema import Plan, PlanStep
 from agent.recipes.fallback import fallback_scene, fallback_storyboard
 from agent.recipes.storyboard import Character, Scene, Storyboard
 from agent.settings import StorySettings
@@ -51,12 +51,11 @@ def write_storyboard(llm: LLM | None, request: str, scenes: int, *, seed: int,
     if llm is None:
         return StoryboardResult(fallback_storyboard(request, scenes), "fallback", ["no LLM configured"])
     progress("writing the title and characters")
-    try:
-        cast = CastAnswer.model_validate(llm.json(_cast_messages(request, known), _schema(CastAnswer), seed=seed,
-                                                  max_tokens=max_tokens))
-    except (LLMError, ValidationError) as exc:
-        reason = f"the LLM could not write the cast: {_one_line(exc)}"
+    answer = ask_model(llm, _cast_messages(request, known), CastAnswer, seed=seed, max_tokens=max_tokens)
+    if answer.value is None:
+        reason = f"the LLM could not write the cast: {answer.problem}"
         return StoryboardResult(fallback_storyboard(request, scenes), "fallback", [reason])
+    cast = answer.value
     board = Storyboard(title=cast.title.strip(), characters=cast.characters, scenes=[])
     notes: list[str] = []
     for index in range(scenes):
@@ -70,15 +69,12 @@ def _write_scene(llm: LLM, request: str, board: Storyboard, index: int, total: i
                  notes: list[str], max_tokens: int) -> Scene:
     problem = ""
     for attempt in range(2):
-        try:
-            answer = SceneAnswer.model_validate(llm.json(
-                _scene_messages(request, board, index, total), _schema(SceneAnswer),
-                seed=seed + 1000 * (attempt + 1) + index, max_tokens=max_tokens,
-            ))
-        except (LLMError, ValidationError) as exc:
-            problem = _one_line(exc)
+        asked = ask_model(llm, _scene_messages(request, board, index, total), SceneAnswer,
+                          seed=seed + 1000 * (attempt + 1) + index, max_tokens=max_tokens)
+        if asked.value is None:
+            problem = asked.problem
             continue
-        scene = Scene(narration=answer.narration.strip(), picture=answer.picture.strip())
+        scene = Scene(narration=asked.value.narration.strip(), picture=asked.value.picture.strip())
         problem = scene_problem(scene, board)
         if not problem:
             return scene
@@ -123,14 +119,6 @@ def _scene_messages(request: str, board: Storyboard, index: int, total: int) -> 
     lines.append(f"Now write part {index + 1} of {total}, the {stage} of the story. `narration`: two or three "
                  "new sentences read aloud to a child. `picture`: what the illustration shows.")
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "\n".join(lines)}]
-
-
-def _schema(model: type[BaseModel]) -> dict:
-    return model.model_json_schema()
-
-
-def _one_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0][:200]
 
 
 def compile_plan(board: Storyboard, story: StorySettings, *, seed: int, prefix: str = "") -> Plan:

@@ -9,15 +9,15 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
-from agent.recipes.brief import Brief, create_brief_run
+from agent.recipes.brief import Brief
+from agent.service.runs import create_brief_run
 from api.deps import ERRORS, Owner, run_json, runtime, start_run
 from api.errors import ApiError
 from api.schemas import ErrorBody, RunOut
-from memory.models import Run
+from memory import repo
 
 router = APIRouter(prefix="/v1/briefs", tags=["briefs"], responses=ERRORS)
 
@@ -48,7 +48,7 @@ async def submit_brief(request: Request, brief: Brief, owner: Owner,
 
 def _earlier(request: Request, owner: str, key: str, digest: str) -> str | None:
     with runtime(request).db.session() as s:
-        run = s.scalar(select(Run).where(Run.api_key_id == owner, Run.idempotency_key == key))
+        run = repo.find_by_idempotency_key(s, owner=owner, key=key)
         if run is None:
             return None
         if run.request_hash != digest:

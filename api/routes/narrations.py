@@ -15,8 +15,9 @@ from starlette.concurrency import run_in_threadpool
 
 from agent.narrate.job import load_manifest
 from agent.narrate.library import inside
-from agent.narrate.run import output_assets
-from agent.service import create_run, run_header
+from agent.narrate.run import NarrationJob, output_assets
+from agent.service.runs import create_narration_run
+from agent.service.summary import run_header
 from api.deps import ERRORS, Owner, check_in_flight, runtime, start_run
 from api.errors import ApiError
 from api.schemas import ErrorBody
@@ -118,10 +119,8 @@ async def _start(request: Request, owner: str, paths: list[Path], roots: list[Pa
     rt = runtime(request)
 
     def create() -> str:
-        info = {"narration": {"paths": [str(p) for p in paths], "roots": [str(r) for r in roots],
-                              "uploaded": uploaded}}
-        text = "narrate " + ", ".join(p.name for p in paths)[:500]
-        return create_run(rt, "narration", text, 0, None, None, info, api_key_id=owner)
+        job = NarrationJob(paths=paths, roots=roots, uploaded=uploaded)
+        return create_narration_run(rt, job, api_key_id=owner)
 
     run_id = await start_run(request, owner, create)
     return await run_in_threadpool(_view, rt, run_id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
-from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import runner, runtime
@@ -17,11 +16,7 @@ router = APIRouter(tags=["operations"])
 async def healthz(request: Request) -> dict:
     rt = runtime(request)
 
-    def ping() -> None:
-        with rt.db.session() as s:
-            s.execute(text("SELECT 1"))
-
-    await run_in_threadpool(ping)
+    await run_in_threadpool(rt.db.ping)
     return {"status": "ok", "profile": rt.profile, "database": rt.db.engine.dialect.name,
             "workers": runner(request).workers, "queue_depth": runner(request).queue.depth()}
 

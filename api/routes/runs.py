@@ -5,15 +5,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from agent.service import run_header
+from agent.service.summary import run_header
 from api import sse
 from api.deps import ERRORS, SSE_RESPONSE, Owner, event_stream, run_json, runner, runtime
 from api.schemas import RunList, RunOut
 from api.views import owned_run
-from memory.models import RUN_STATUSES, Run
+from memory import repo
+from memory.tables import RUN_STATUSES
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"], responses=ERRORS)
 
@@ -22,12 +22,9 @@ router = APIRouter(prefix="/v1/runs", tags=["runs"], responses=ERRORS)
 async def list_runs(request: Request, owner: Owner, limit: Annotated[int, Query(ge=1, le=200)] = 50,
                     status: Annotated[str | None, Query(description=" | ".join(RUN_STATUSES))] = None) -> dict:
     def query() -> dict:
-        stmt = select(Run).where(Run.api_key_id == owner)
-        if status:
-            stmt = stmt.where(Run.status == status)
-        stmt = stmt.order_by(Run.created_at.desc(), Run.id).limit(limit)
         with runtime(request).db.session() as s:
-            return {"runs": [run_header(r) for r in s.scalars(stmt)]}
+            return {"runs": [run_header(r) for r in repo.list_runs(s, owner=owner, status=status or None,
+                                                                   limit=limit)]}
 
     return await run_in_threadpool(query)
 

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from agent import chat
-from agent.service import MAX_PROMPT_CHARS
+from agent.requests import MAX_PROMPT_CHARS, MAX_SEED
+from agent.service import chat
 from api.deps import ERRORS, SSE_RESPONSE, Owner, event_stream, run_json, runtime, start_run, wants_stream
 from api.errors import ApiError
 from api.schemas import ErrorBody, RunOut, SessionList, SessionOut
@@ -27,7 +27,7 @@ class Turn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     content: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS,
                          description='What you want, e.g. "make the seal wear a red scarf in scene 2".')
-    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
 
 
 @router.post("", response_model=SessionOut, status_code=201, summary="Start a chat session")

@@ -15,7 +15,7 @@ down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Written out by hand (not imported from memory.models) so this revision never changes
+# Written out by hand (not imported from memory.tables) so this revision never changes
 # when the models move on; a test checks that upgrade-to-head matches the models.
 TABLES = ("api_keys", "sessions", "runs", "messages", "steps", "assets", "scores", "entities")
 

@@ -7,7 +7,7 @@ import io
 import soundfile as sf
 from PIL import Image
 
-from agent import events as stored
+from agent.service import events as stored
 from tests.fixtures.server import read_sse
 
 SMALL_BRIEF = {

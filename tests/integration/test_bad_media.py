@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from agent.executor import Executor
-from agent.plan import PlanStep
+from agent.plan_schema import PlanStep
 from memory import repo
 from tests.integration.test_caption import encode_test_video
 from tools.media import encode_png, encode_wav

@@ -2,8 +2,8 @@
 import json
 from pathlib import Path
 
-from agent.recipes.brief import Brief, create_brief_run
-from agent.service import execute_run
+from agent.recipes.brief import Brief
+from agent.service.runs import create_brief_run, execute_run
 from memory import repo
 
 SAID = "Light for every campsite, charged by the sun."

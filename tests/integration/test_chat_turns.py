@@ -5,10 +5,10 @@ The LLM is the scripted OpenAI-compatible server (tests/fixtures/fake_openai.py)
 and the rewrite are known and every message the LLM was sent can be read back."""
 import pytest
 
-from agent.chat import create_session, record_reply, session_view, start_turn
 from agent.llm import ServerLLM
-from agent.planning import plan_run
-from agent.service import execute_run
+from agent.planning.dispatch import plan_run
+from agent.service.chat import create_session, record_reply, session_view, start_turn
+from agent.service.runs import execute_run
 from agent.settings import LLMSettings
 from memory import repo
 

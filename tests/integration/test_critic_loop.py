@@ -8,7 +8,8 @@ from agent import critic
 from agent.critic import Verdict, gate_image
 from agent.graph import route_after_critique
 from agent.llm import ServerLLM
-from agent.service import StoryRequest, create_story_run, execute_run
+from agent.requests import StoryRequest
+from agent.service.runs import create_story_run, execute_run
 from agent.settings import Gate, LLMSettings
 from memory import repo
 

@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image
 
 from agent.executor import Executor
-from agent.plan import Plan, PlanStep
+from agent.plan_schema import Plan, PlanStep
 from memory import repo
 
 PROMPTS = ["a red fox", "a gray seal", "a lighthouse", "a boat"]

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from memory import Database, open_database, repo
 from memory.db import current_revision, downgrade, head_revision, make_engine, upgrade
-from memory.models import ApiKey, Base, Event
+from memory.tables import ApiKey, Base, Event
 
 TABLES = {"api_keys", "sessions", "messages", "runs", "steps", "assets", "scores", "entities", "events"}
 

@@ -5,10 +5,10 @@ import os
 import webvtt
 from PIL import Image
 
-from agent.narrate.job import narrate_paths
 from agent.narrate.metadata import read_embedded
 from agent.narrate.style import style_problems
 from agent.runtime import Runtime
+from agent.service.runs import narrate_library
 from memory import repo
 from tests.fixtures.narrate_media import SPEECH, bar_chart, border, scene, speech_wav, truncated_png
 from tools.metrics import word_errors
@@ -36,7 +36,7 @@ def _library(tmp_path, models):
 
 def test_library_job_describes_what_it_can_and_resumes_without_model_work(tmp_path, runtime, models):
     lib, out = _library(tmp_path, models), tmp_path / "out"
-    report = narrate_paths(runtime, [lib], out)
+    report = narrate_library(runtime, [lib], out)
     items = {i["name"]: i for i in report["items"]}
     assert report["totals"] | {"by_kind": None, "seconds": None, "warnings": None} == {
         "items": 9, "done": 5, "failed": 4, "resumed": 0, "wcag": {"1.1.1": 4, "1.2.1": 1},
@@ -50,7 +50,7 @@ def test_library_job_describes_what_it_can_and_resumes_without_model_work(tmp_pa
     (lib / "scene.context.json").write_text(json.dumps({"decorative": True}))  # its context changed: redone
     fresh = Runtime(settings=runtime.settings, profile="offline", db=runtime.db, store=runtime.store,
                     models=ModelManager("offline", models.models_dir))
-    again = narrate_paths(fresh, [lib], out, resume=True)
+    again = narrate_library(fresh, [lib], out, resume=True)
     assert fresh.models.loads == {} and fresh.models.loaded() == []
     with runtime.db.session() as s:
         assert repo.list_steps(s, again["run_id"]) == []

@@ -23,7 +23,7 @@ from agent.narrate.fit import fit_cue
 from agent.narrate.gaps import Gap
 from agent.narrate.types import NarrationContext
 from agent.narrate.video import narrate_video
-from agent.service import create_run
+from agent.service.runs import create_run
 from memory import repo
 from tools.mp4 import encode_mp4
 
@@ -103,7 +103,7 @@ def decode_stream(path: Path, number: int) -> tuple[np.ndarray, int]:
 @pytest.fixture
 def narration(runtime, tmp_path) -> NarrationContext:
     out = tmp_path / "out"
-    return NarrationContext(runtime, create_run(runtime, "narration", "test", 0, out, None, {}), out)
+    return NarrationContext(runtime, create_run(runtime, kind="narration", request="test", out_dir=out), out)
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import socket
 import time
 
 from agent.llm import EmbeddedLLM, ServerLLM
-from agent.plan import ALLOWED_TOOLS, validate_plan
-from agent.planner import parse_plan, plan_request
-from agent.prompts import DATA_CLOSE, DATA_OPEN, schema_tools
+from agent.plan_schema import ALLOWED_TOOLS, validate_plan
+from agent.planning.llm_planner import parse_plan, plan_request
+from agent.planning.prompts import DATA_CLOSE, DATA_OPEN, schema_tools
 from agent.recipes.freeform import EXAMPLE_REQUEST
 from agent.settings import LLMSettings
 from tests.fixtures.fake_openai import HANG

@@ -13,12 +13,13 @@ from alembic.runtime.migration import MigrationContext
 from agent.checkpoint import checkpointer, libpq_url
 from agent.graph import build_graph
 from agent.llm import ServerLLM
+from agent.requests import StoryRequest
 from agent.runtime import Runtime
-from agent.service import StoryRequest, create_story_run, execute_run
+from agent.service.runs import create_story_run, execute_run
 from agent.settings import LLMSettings, Settings
 from memory import AssetStore, open_database, repo
 from memory.db import include_name
-from memory.models import Base
+from memory.tables import Base
 
 PROMPT = "a lighthouse keeper and a seal"
 STORY_STEPS = ["image-1", "speech-1", "video"]
@@ -122,12 +123,9 @@ def test_concurrent_runs_each_get_their_own_checkpointer_connection(pg_runtime):
 def test_an_interrupted_run_resumes_without_redoing_finished_steps(any_runtime):
     rt = any_runtime
     run_id = create_story_run(rt, StoryRequest(prompt=PROMPT, scenes=1, seed=3))
-    config = {"configurable": {"thread_id": run_id}}
-    from agent.executor import Executor
-
-    executor = Executor(rt.db, rt.store, rt.models, run_id=run_id)
+    config = {"configurable": {"thread_id": run_id, "runtime": rt}}
     with checkpointer(rt) as saver:
-        graph = build_graph(rt, lambda _: executor, checkpointer=saver)
+        graph = build_graph(checkpointer=saver)
         graph.invoke({"run_id": run_id}, config, interrupt_after=["execute"])  # stops after the first wave
         assert graph.get_state(config).next == ("execute",)
     first = _step_rows(rt, run_id)

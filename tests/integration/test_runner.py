@@ -1,7 +1,7 @@
 """The server's runner on restart: unfinished API runs are queued again, except those whose cancel was
 accepted before the restart, which end cancelled instead of resuming."""
-from agent import events
-from agent.jobs import Runner
+from agent.service import events
+from agent.service.runner import Runner
 from api.auth import create_key
 from memory import repo
 

@@ -8,7 +8,8 @@ import pytest
 
 from agent.llm import ServerLLM
 from agent.recipes.story import write_storyboard
-from agent.service import StoryRequest, create_story_run, execute_run
+from agent.requests import StoryRequest
+from agent.service.runs import create_story_run, execute_run
 from agent.settings import LLMSettings
 from memory import repo
 from tools.models import ModelManager

@@ -3,7 +3,7 @@ import pytest
 from pydantic import ValidationError
 
 from agent.llm import LLMUnavailable
-from agent.plan import ALLOWED_TOOLS, MAX_STEPS, dependencies, validate_plan
+from agent.plan_schema import ALLOWED_TOOLS, MAX_STEPS, dependencies, validate_plan
 from agent.recipes.brief import Brief, compile_brief, default_voiceover
 from agent.recipes.brief_text import fit_words, plan_brief, write_brief_text
 from agent.settings import StorySettings

@@ -1,6 +1,6 @@
 """The server's run queue serves keys in turn: a key with a hundred briefs queued does not make
 another key's chat turn wait behind all of them."""
-from agent.jobs import FairQueue
+from agent.service.queue import FairQueue
 
 
 def test_one_busy_key_does_not_starve_another():

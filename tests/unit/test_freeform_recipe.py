@@ -2,10 +2,11 @@
 (no HTTP here: tests/integration/test_planner.py drives the real client)."""
 import pytest
 
-from agent.llm import LLMError, LLMUnavailable
-from agent.plan import ALLOWED_TOOLS, validate_plan
-from agent.planner import check_request, explain_unavailable, keyword_intent, plan_request
-from agent.prompts import DATA_CLOSE, DATA_OPEN, data_block, plan_schema, schema_tools, tool_line
+from agent.llm import LLMError, LLMUnavailable, explain_unavailable
+from agent.plan_schema import ALLOWED_TOOLS, validate_plan
+from agent.planning.intent import check_request, keyword_intent
+from agent.planning.llm_planner import plan_request
+from agent.planning.prompts import DATA_CLOSE, DATA_OPEN, data_block, plan_schema, schema_tools, tool_line
 from agent.recipes.freeform import EXAMPLE_REQUEST, clauses, freeform_plan, seconds_of, subject_of
 from tests.helpers import ScriptedLLM
 

@@ -1,4 +1,4 @@
-from agent.plan import Plan, PlanStep, dependencies, iter_refs, resolve_refs, validate_plan
+from agent.plan_schema import Plan, PlanStep, dependencies, iter_refs, resolve_refs, validate_plan
 from agent.recipes.fallback import fallback_storyboard
 from agent.recipes.story import compile_plan
 from agent.settings import StorySettings

@@ -2,7 +2,7 @@
 tool's input schema, text values (`$value`), forward and self references, and the step limit."""
 import pytest
 
-from agent.plan import (
+from agent.plan_schema import (
     ALLOWED_TOOLS,
     MAX_STEPS,
     VALUE_OUTPUTS,

@@ -3,7 +3,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from agent.plan import ALLOWED_TOOLS, Plan, PlanStep
+from agent.plan_schema import ALLOWED_TOOLS, Plan, PlanStep
 from evals.planner import Case, evaluate, f1, format_table, load_suite, plan_edges
 
 CASE = Case(id="fox", request="draw a fox, animate it, caption the clip and read the caption aloud",

@@ -1,10 +1,10 @@
 """Chat edits of a story: which scene a message names, and how the instruction reaches its picture."""
 import pytest
 
-from agent.chat import scene_count
 from agent.llm import LLMUnavailable
 from agent.recipes.edit import SceneEdit, apply_edit, fold_phrase, parse_edit
 from agent.recipes.fallback import fallback_storyboard
+from agent.words import scene_count
 from tests.helpers import ScriptedLLM
 
 

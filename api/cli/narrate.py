@@ -15,30 +15,33 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from api import render
-from api.commands import _runtime, _settings, check_writable_dir
+from agent.narrate.job import plan_items
+from agent.service.runs import narrate_library
+from api.cli import render
+from api.cli.common import check_writable_dir, runtime, settings
+from api.cli.render import print_json
 from api.errors import UsageError
-from api.render import print_json
 
 
 def narrate(args: argparse.Namespace) -> int:
     paths = [Path(p).expanduser() for p in args.paths]
     _check_paths(paths)
-    settings = _settings()
-    out = (args.out or settings.data_dir / "narrations" / (paths[0].resolve().name or "library")).expanduser()
+    config = settings()
+    out = (args.out or config.data_dir / "narrations" / (paths[0].resolve().name or "library")).expanduser()
     resolved = out.resolve()
     if any(path.resolve() == resolved or resolved in path.resolve().parents for path in paths):
         # its outputs are skipped when walking: every item would be too, and copies would overwrite originals
         raise UsageError("--out must not contain the library")
     check_writable_dir(out)
     if args.dry_run:
-        return _dry_run(paths, out, settings.narration.max_file_mb, args.json)
-    from agent.narrate.job import narrate_paths
-
-    rt = _runtime(args.profile)
+        return _dry_run(paths, out, config.narration.max_file_mb, args.json)
+    rt = runtime(args.profile)
     with ItemProgress(enabled=not args.json) as bar:
         rt.models.on_load = lambda spec: bar.detail(f"loading {spec.role} model {spec.model_id}")
-        report = narrate_paths(rt, paths, out, resume=args.resume, progress=bar.event)
+        report = narrate_library(rt, paths, out, resume=args.resume, progress=bar.event)
+    if report is None:
+        render.say("[red]the narration job failed before writing its report; see `storyloom runs list`[/]")
+        return 1
     print_json(report) if args.json else _summary(report, out)
     return 0 if report["totals"]["failed"] == 0 else 1
 
@@ -53,8 +56,6 @@ def _check_paths(paths: list[Path]) -> None:
 
 def _dry_run(paths: list[Path], out: Path, max_file_mb: float, as_json: bool) -> int:
     """What would be done, from the files alone: no database, no models, nothing written."""
-    from agent.narrate.job import plan_items
-
     items = plan_items(paths, max_file_mb=max_file_mb, exclude=out)
     rows = [{"index": i.index, "name": i.rel, "kind": i.kind, "size": i.size, "sha256": i.sha256,
              "would": _would(i.kind) if i.error is None else "fail", "error": i.error} for i in items]

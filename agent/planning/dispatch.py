@@ -1,15 +1,16 @@
-"""Turning a run's request into a validated Plan: the story recipe (or a chat edit of an earlier
-storyboard), the brief recipe, or the free-form LLM planner (which hands story requests back to the
-story recipe). Runs of a chat session are planned with the session's history and characters."""
+"""Planning by run kind: a run's request becomes a validated, recorded Plan. Stories use the story
+recipe (or a chat edit of an earlier storyboard), briefs the brief recipe, free-form requests the LLM
+planner (which hands story requests back to the story recipe). Runs of a chat session are planned
+with the session's history and characters."""
 from __future__ import annotations
 
 from pydantic import ValidationError
 
-from agent.chat import session_context
 from agent.executor import Emit
-from agent.llm_record import RecordedLLM
-from agent.plan import ALLOWED_TOOLS, Plan, validate_plan
-from agent.planner import plan_request
+from agent.llm import RecordedLLM
+from agent.plan_schema import ALLOWED_TOOLS, Plan, validate_plan
+from agent.planning.context import session_context
+from agent.planning.llm_planner import plan_request
 from agent.recipes import story
 from agent.recipes.brief import Brief
 from agent.recipes.brief_text import plan_brief
@@ -20,6 +21,10 @@ from agent.runtime import Runtime
 from memory import repo
 from tools.base import ToolError
 
+# A narration job describes files; a free-form request names none, so it cannot become one.
+NARRATION_ELSEWHERE = ("describing a media library is a narration job: run `storyloom narrate PATH...`, or send "
+                       "the files to POST /v1/narrations/upload (or paths to POST /v1/narrations)")
+
 
 def plan_run(rt: Runtime, run_id: str, emit: Emit) -> Plan:
     """Write the run's content with the LLM, compile it into a plan, validate and record it."""
@@ -27,7 +32,7 @@ def plan_run(rt: Runtime, run_id: str, emit: Emit) -> Plan:
         run = repo.get_run(s, run_id)
         kind, request, seed, scenes = run.kind, run.request, run.seed or 0, int(run.info.get("scenes", 3))
         info = dict(run.info)
-    llm = run_llm(rt, run_id)
+    llm = rt.llm_for(run_id)
     if kind == "brief":
         return _brief(rt, run_id, llm, info, seed, emit)
     if kind == "story" and "chat" in info:
@@ -104,21 +109,15 @@ def _freeform(rt: Runtime, run_id: str, llm: RecordedLLM, request: str, seed: in
         with rt.db.session() as s:
             repo.update_run(s, run_id, kind="story", info={**repo.get_run(s, run_id).info, "planner": result.to_dict()})
         return None
-    plan = result.plan or freeform_plan(request, seed=seed)  # brief/narration recipes: nearest deterministic plan
-    errors = validate_plan(plan, ALLOWED_TOOLS["freeform"])
-    if errors:
-        raise ToolError("; ".join(errors))
+    if result.plan is None and result.intent == "narration":
+        raise ToolError(NARRATION_ELSEWHERE)
+    plan = _checked(result.plan or freeform_plan(request, seed=seed), "freeform")  # a brief: the nearest plan
     with rt.db.session() as s:
         run = repo.get_run(s, run_id)
         record = {k: v for k, v in result.to_dict().items() if k != "plan"}
         repo.update_run(s, run_id, plan=plan.model_dump(), title=request[:120], info={**run.info, "planner": record})
     emit({"type": "stage", "stage": "plan", "detail": result.summary()})
     return plan
-
-
-def run_llm(rt: Runtime, run_id: str) -> RecordedLLM:
-    """The runtime's LLM for one run: its answers are recorded as the run's assets and cached."""
-    return RecordedLLM(rt.llm, rt.db, rt.store, run_id=run_id, use_cache=rt.settings.executor.cache)
 
 
 def _record(rt: Runtime, run_id: str, plan: Plan, result: story.StoryboardResult, *, entities: bool = True) -> None:

@@ -11,32 +11,28 @@ from pathlib import Path
 from typing import Any
 
 from agent.assets import store_file
-from agent.executor import Executor
-from agent.plan import PlanStep
+from agent.json_tree import leaves, map_leaves
+from agent.plan_schema import PlanStep
 from agent.runtime import Runtime
+from agent.service.runs import create_run
 from memory import repo
 from tools.base import ToolError, get_tool
 
 PLACEHOLDER = "0" * 32
 
 
+def _is_file_ref(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("@")
+
+
 def file_refs(value: Any) -> list[str]:
     """Every `@path` inside the arguments, as written (without the @)."""
-    if isinstance(value, dict):
-        return [r for v in value.values() for r in file_refs(v)]
-    if isinstance(value, list):
-        return [r for v in value for r in file_refs(v)]
-    return [value[1:]] if isinstance(value, str) and value.startswith("@") else []
+    return [leaf[1:] for leaf in leaves(value) if _is_file_ref(leaf)]
 
 
 def substitute(value: Any, ids: dict[str, str]) -> Any:
-    if isinstance(value, dict):
-        return {k: substitute(v, ids) for k, v in value.items()}
-    if isinstance(value, list):
-        return [substitute(v, ids) for v in value]
-    if isinstance(value, str) and value.startswith("@"):
-        return ids.get(value[1:], PLACEHOLDER)
-    return value
+    """The arguments with each `@path` replaced by its imported asset id (a placeholder id if none)."""
+    return map_leaves(value, lambda leaf: ids.get(leaf[1:], PLACEHOLDER) if _is_file_ref(leaf) else leaf)
 
 
 def check_call(name: str, args: dict[str, Any]) -> None:
@@ -50,11 +46,12 @@ def check_call(name: str, args: dict[str, Any]) -> None:
 
 def run_tool(rt: Runtime, name: str, args: dict[str, Any]) -> dict[str, Any]:
     """Run the tool as a one-step run; returns the step outcome with its assets."""
+    run_id = create_run(rt, kind="freeform", request=f"tool {name}")
     with rt.db.session() as s:
-        run_id = repo.create_run(s, kind="freeform", request=f"tool {name}", profile=rt.profile, status="running").id
+        repo.update_run(s, run_id, status="running", started_at=datetime.now(UTC))
     ids = {ref: _import(rt, run_id, Path(ref).expanduser()) for ref in set(file_refs(args))}
     step = PlanStep(id="tool", tool=name, args=substitute(args, ids))
-    outcome = Executor(rt.db, rt.store, rt.models, run_id=run_id).run_step(step, {})
+    outcome = rt.executor_for(run_id).run_step(step, {})
     with rt.db.session() as s:
         repo.update_run(s, run_id, status=outcome.status, error=outcome.error, finished_at=datetime.now(UTC))
         assets = [_describe(rt, repo.get_asset(s, a)) for a in outcome.outputs.values()]

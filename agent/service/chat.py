@@ -4,35 +4,27 @@ A turn that edits the session's finished story ("make the seal wear a red scarf 
 a story run whose storyboard is the earlier one with that scene changed; it keeps the earlier run's
 seed, so the unchanged scenes come back from the tool-call cache byte for byte. Any other turn is a
 new request: a story run for a story, else a free-form run, planned with the session's history and
-characters (see `session_context`, used by `agent.planning`). Turns are created here, not executed:
-the API's workers execute them and then call `record_reply`.
+characters (see `agent.planning.context`). Turns are created here, not executed: the API's workers
+execute them and then call `record_reply`.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from agent import events
-from agent.planner import keyword_intent
+from agent.planning.intent import keyword_intent
 from agent.recipes.edit import parse_edit
+from agent.requests import MAX_PROMPT_CHARS, FreeformRequest, StoryRequest
 from agent.runtime import Runtime
-from agent.service import (
-    MAX_PROMPT_CHARS,
-    FreeformRequest,
-    StoryRequest,
-    create_freeform_run,
-    create_run,
-    create_story_run,
-    iso,
-)
+from agent.service.runs import create_freeform_run, create_run, create_story_run
+from agent.service.summary import iso
+from agent.words import scene_count
 from memory import repo
+from memory.tables import TERMINAL_STATUSES
 
 MAX_MESSAGE_CHARS = MAX_PROMPT_CHARS  # a turn becomes a run's request
-_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
-_SCENE_COUNT = re.compile(r"\b(\d{1,2}|" + "|".join(_WORDS) + r")[\s-]+(?:scenes?|parts?|pages?)\b", re.IGNORECASE)
 
 
 def create_session(rt: Runtime, *, api_key_id: str | None = None, title: str | None = None) -> str:
@@ -59,7 +51,8 @@ def start_turn(rt: Runtime, session_id: str, content: str, *, api_key_id: str | 
     if edit is not None and base_run is not None:
         base_id, base_seed, board = base_run
         info = {"scenes": len(board["scenes"]), "chat": {"base_run": base_id, "edit": asdict(edit), "board": board}}
-        run_id = create_run(rt, "story", content, base_seed, None, session_id, info, api_key_id=owner)
+        run_id = create_run(rt, kind="story", request=content, seed=base_seed, info=info, session_id=session_id,
+                            api_key_id=owner)
     elif keyword_intent(content)[0] == "story":
         request = StoryRequest(prompt=content, scenes=scene_count(content), seed=seed)
         run_id = create_story_run(rt, request, session_id=session_id, api_key_id=owner)
@@ -82,7 +75,7 @@ def record_reply(rt: Runtime, run_id: str) -> None:
             raise KeyError(f"no run {run_id!r}")
         if not run.session_id:
             return
-        if run.status not in events.TERMINAL:
+        if run.status not in TERMINAL_STATUSES:
             raise ValueError(f"run {run_id} has not finished (it is {run.status})")
         if any(m.run_id == run_id and m.role == "assistant" for m in repo.list_messages(s, run.session_id)):
             return
@@ -125,30 +118,6 @@ def session_dict(session: Any, messages: list[Any]) -> dict[str, Any]:
                          for m in messages]}
 
 
-def session_context(s: Session, run: Any) -> tuple[list[str], list[str]]:
-    """(history, entities) for planning `run`: the session's earlier user messages and run titles in
-    time order, and its characters ("Pip: a grey seal pup", each name once). Empty outside a session."""
-    if run is None or not run.session_id:
-        return [], []
-    lines = [(m.created_at, m.content) for m in repo.list_messages(s, run.session_id)
-             if m.role == "user" and m.run_id != run.id]
-    lines += [(r.created_at, f"(earlier {r.kind} run “{r.title}”: {r.status})")
-              for r in repo.list_session_runs(s, run.session_id) if r.id != run.id and r.title]
-    entities: dict[str, str] = {}
-    for entity in repo.list_entities(s, session_id=run.session_id):
-        entities.setdefault(entity.name, f"{entity.name}: {entity.description}")
-    return [text for _, text in sorted(lines, key=lambda pair: pair[0])], list(entities.values())
-
-
-def scene_count(text: str, default: int = 3) -> int:
-    """'a story in four scenes' -> 4 (kept within 1-24)."""
-    match = _SCENE_COUNT.search(text)
-    if not match:
-        return default
-    word = match.group(1).lower()
-    return min(max(_WORDS.get(word) or int(word), 1), 24)
-
-
 def _checked(content: str) -> str:
     if not isinstance(content, str) or not content.strip():
         raise ValueError("the message is empty; say what to make or change")
@@ -158,8 +127,8 @@ def _checked(content: str) -> str:
 
 
 def _owned(s: Session, session_id: str, api_key_id: str | None):
-    session = repo.get_session(s, session_id)
-    if session is None or (api_key_id is not None and session.api_key_id != api_key_id):
+    session = repo.get_session(s, session_id, owner=api_key_id)
+    if session is None:
         raise KeyError(f"no session {session_id!r}")
     return session
 

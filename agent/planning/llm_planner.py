@@ -1,11 +1,9 @@
-"""The free-form planner: a request becomes a validated Plan, or the name of the recipe that fits it.
+"""The free-form LLM planner: a request becomes a validated Plan, or the name of the recipe that fits it.
 
 1. The request is checked: not empty, at most 8,000 characters (ValueError with a one-line message).
-2. Its intent is decided: story, brief, narration or freeform. Clear cases are decided by keywords:
-   words that only one recipe answers to ("bedtime story", "launch brief", "alt text for these
-   photos"), or a chain of two or more tool actions ("draw..., animate..., caption..."), which is
-   free-form. The LLM decides the unclear rest with a one-field JSON answer; when it is absent or
-   fails, the keywords decide anyway. Asking only when the keywords are unsure is the tie-break rule:
+2. Its intent is decided: story, brief, narration or freeform, by keywords where they are clear
+   (`agent.planning.intent`). The LLM decides the unclear rest with a one-field JSON answer; when it
+   is absent or fails, the keywords decide anyway. Asking only when the keywords are unsure is the tie-break rule:
    the embedded 135M model guesses worse than explicit words, and a call it need not make is saved.
 3. Story, brief and narration requests return `plan=None` and `source="recipe"`: the caller runs that
    recipe (where the LLM writes the content). Free-form requests are planned by the LLM: the prompt
@@ -19,39 +17,18 @@ fallback reason, so a request never waits more than one LLM timeout for a dead s
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
-from agent.llm import LLM, LLMError, LLMUnavailable
-from agent.plan import ALLOWED_TOOLS, Plan, validate_plan
-from agent.prompts import INTENTS, intent_messages, intent_schema, plan_messages, plan_schema, repair_messages
-from agent.recipes.freeform import EXAMPLE_REQUEST, clauses, freeform_plan
-
-MAX_REQUEST_CHARS = 8000
-
-_MARKERS = {
-    "story": r"stor(?:y|ies)|tale|fairy ?tale|fable|picture ?book|bedtime|once upon a time",
-    "brief": r"brief|launch|campaign|product|promo\w*|advert\w*|marketing|hero (?:image|shot)|commercial",
-    "narration": r"alt[- ]?text|audio description|blind|visually impaired|accessib\w*|"
-                 r"describe (?:every|each|all|these|those|my)|(?:subtitle|narrate|caption) (?:my|these|those|this) "
-                 r"(?:videos?|clips?|photos?|images?|pictures?|files?|folder)",
-}
-_MARKER_RES = {name: re.compile(rf"\b(?:{p})\b", re.IGNORECASE) for name, p in _MARKERS.items()}
-
-_UNAVAILABLE = [  # openai exception name in ServerLLM's message -> what to tell the user
-    ("AuthenticationError", "the LLM server refused the API key (HTTP 401); check STORYLOOM_LLM__API_KEY"),
-    ("PermissionDeniedError", "the LLM server refused access (HTTP 403); check STORYLOOM_LLM__API_KEY"),
-    ("NotFoundError", "the LLM server does not serve this model (HTTP 404); check STORYLOOM_LLM__MODEL"),
-    ("APITimeoutError", "the LLM server did not answer within STORYLOOM_LLM__TIMEOUT"),
-    ("APIConnectionError", "the LLM server could not be reached; check STORYLOOM_LLM__BASE_URL"),
-    ("InternalServerError", "the LLM server failed (HTTP 5xx)"),
-    ("RateLimitError", "the LLM server is rate limiting (HTTP 429)"),
-    ("BadRequestError", "the LLM server rejected the request (HTTP 400)"),
-]
+from agent.llm import LLM, LLMError, LLMUnavailable, explain_unavailable
+from agent.plan_schema import ALLOWED_TOOLS, Plan, validate_plan
+from agent.planning.intent import INTENTS, check_request, keyword_intent
+from agent.planning.prompts import intent_messages, intent_schema, plan_messages, plan_schema, repair_messages
+from agent.recipes.freeform import EXAMPLE_REQUEST, freeform_plan
+from tools.base import one_line
 
 
 @dataclass
@@ -122,24 +99,6 @@ def plan_request(llm: LLM | None, request: str, *, kind: str | None = None, hist
     return result
 
 
-def check_request(request: str) -> str:
-    """The request, stripped; ValueError with a one-line message when it cannot be planned."""
-    if not isinstance(request, str) or not request.strip():
-        raise ValueError("the request is empty; say what to make")
-    if len(request) > MAX_REQUEST_CHARS:
-        raise ValueError(f"the request is {len(request)} characters long; the limit is {MAX_REQUEST_CHARS}")
-    return request.strip()
-
-
-def keyword_intent(request: str) -> tuple[str, bool]:
-    """(intent, decisive) from the request's words alone."""
-    hits = {name: len(pattern.findall(request)) for name, pattern in _MARKER_RES.items()}
-    found = [name for name, count in hits.items() if count]
-    if found:
-        return max(found, key=lambda name: hits[name]), len(found) == 1
-    return "freeform", len({action for action, _ in clauses(request)}) >= 2
-
-
 def decide_intent(asker: _Asker, request: str, *, seed: int = 0) -> tuple[str, str]:
     """(intent, "keywords" or "llm"): keywords when decisive or when the LLM cannot say."""
     guess, decisive = keyword_intent(request)
@@ -169,7 +128,7 @@ def _ask_for_plan(asker: _Asker, result: PlanResult, request: str, context: tupl
             break
         except LLMError as exc:
             answer, plan = "(not valid JSON)", None
-            problems = [f"the answer was not a complete JSON plan: {_line(exc)}"]
+            problems = [f"the answer was not a complete JSON plan: {one_line(exc)}"]
         else:
             plan, problems = parse_plan(answer, tools)
         result.drafts.append(plan)
@@ -195,18 +154,3 @@ def parse_plan(answer: Any, tools: Sequence[str]) -> tuple[Plan | None, list[str
     except ValidationError as exc:
         return None, [f"plan `{'.'.join(str(p) for p in e['loc'])}`: {e['msg']}" for e in exc.errors()[:12]]
     return plan, validate_plan(plan, set(tools))
-
-
-def explain_unavailable(message: str) -> str:
-    """ServerLLM's error as one line a person can act on (the raw message when it is not recognised)."""
-    where = re.search(r"LLM server (\S+?): ", message)
-    suffix = f" ({where.group(1)})" if where else ""
-    for name, text in _UNAVAILABLE:
-        if name in message:
-            return text + suffix
-    return _line(message)
-
-
-def _line(value: Any) -> str:
-    text = str(value).strip()
-    return (text.splitlines()[0] if text else type(value).__name__)[:300]

@@ -1,6 +1,6 @@
-"""The `storyloom` command line. Arguments are checked before anything is created, so a bad call
-prints one line, exits 2 and leaves nothing behind. Heavy libraries load only inside commands,
-which keeps `storyloom --help` instant.
+"""The `storyloom` command line: the parser and the dispatch to each command. Arguments are checked
+before anything is created, so a bad call prints one line, exits 2 and leaves nothing behind. Heavy
+libraries (torch, diffusers, transformers) load only when a command runs a model.
 """
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from api.cli import admin, evaluate, narrate, runs, server, tool_calls
 from api.errors import UsageError
 
 PROFILES = ("auto", "offline", "cpu", "gpu")
@@ -114,17 +115,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     _quiet_libraries()
-    from api import commands
-
     handler = {
-        ("story", None): commands.story, ("plan", None): commands.plan, ("run", None): commands.run,
-        ("runs", "list"): commands.runs_list,
-        ("runs", "show"): commands.runs_show, ("models", "list"): commands.models_list,
-        ("models", "prepare"): commands.models_prepare, ("db", "upgrade"): commands.db_upgrade,
-        ("serve", None): commands.serve, ("keys", "create"): commands.keys_create,
-        ("keys", "list"): commands.keys_list, ("keys", "revoke"): commands.keys_revoke,
-        ("narrate", None): commands.narrate,
-        ("tool", "run"): commands.tool_run, ("tool", "list"): commands.tool_list, ("eval", None): commands.evaluate,
+        ("story", None): runs.story, ("plan", None): runs.plan, ("run", None): runs.run,
+        ("runs", "list"): runs.runs_list, ("runs", "show"): runs.runs_show,
+        ("models", "list"): admin.models_list, ("models", "prepare"): admin.models_prepare,
+        ("db", "upgrade"): admin.db_upgrade, ("keys", "create"): admin.keys_create,
+        ("keys", "list"): admin.keys_list, ("keys", "revoke"): admin.keys_revoke,
+        ("serve", None): server.serve, ("narrate", None): narrate.narrate,
+        ("tool", "run"): tool_calls.tool_run, ("tool", "list"): tool_calls.tool_list,
+        ("eval", None): evaluate.evaluate,
     }[(args.command, getattr(args, "action", None))]
     return handler(args)
 

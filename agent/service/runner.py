@@ -10,73 +10,26 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict, deque
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import func, select
-
-from agent import events
 from agent.runtime import Runtime
+from agent.service import events
+from agent.service.chat import record_reply
+from agent.service.queue import FairQueue, InFlightLimit
+from agent.service.runs import execute_run
 from memory import repo
-from memory.models import Run
+from memory.tables import UNFINISHED_STATUSES
 
-log = logging.getLogger("storyloom.jobs")
-UNFINISHED = ("queued", "running")
-Handler = Callable[[Runtime, str, Callable[[dict], None], Callable[[], bool]], Any]
-
-
-class InFlightLimit(Exception):
-    """A key already has as many runs queued or running as it may."""
-
-    def __init__(self, active: int, limit: int) -> None:
-        super().__init__(f"this key already has {active} runs queued or running (limit {limit}); "
-                         "wait for some to finish or cancel them")
-
-
-class FairQueue:
-    """FIFO per owner, owners served in turn."""
-
-    def __init__(self) -> None:
-        self._queues: OrderedDict[str, deque[str]] = OrderedDict()
-        self._cond = threading.Condition()
-
-    def put(self, owner: str, run_id: str) -> None:
-        with self._cond:
-            self._queues.setdefault(owner, deque()).append(run_id)
-            self._cond.notify()
-
-    def get(self, timeout: float) -> str | None:
-        """The next run of the owner whose turn it is, or None after `timeout` seconds of nothing."""
-        with self._cond:
-            if not self._cond.wait_for(lambda: any(self._queues.values()), timeout=timeout):
-                return None
-            owner = next(o for o, q in self._queues.items() if q)
-            run_id = self._queues[owner].popleft()
-            self._queues.move_to_end(owner)  # this owner goes to the back of the line
-            return run_id
-
-    def remove(self, run_id: str) -> bool:
-        with self._cond:
-            for queue in self._queues.values():
-                if run_id in queue:
-                    queue.remove(run_id)
-                    return True
-            return False
-
-    def depth(self) -> int:
-        with self._cond:
-            return sum(len(q) for q in self._queues.values())
+log = logging.getLogger("storyloom.runner")
 
 
 class Runner:
-    """The server's workers. `handlers` maps a run kind to the function that executes it."""
+    """The server's workers: every kind of run is executed by the run service."""
 
-    def __init__(self, rt: Runtime, workers: int, handlers: dict[str, Handler] | None = None,
+    def __init__(self, rt: Runtime, workers: int,
                  on_event: Callable[[str, dict], None] = lambda run_id, event: None) -> None:
         self.rt, self.workers = rt, workers
-        self.handlers = handlers or {}
         self.on_event = on_event
         self.queue = FairQueue()
         self._cancels: dict[str, threading.Event] = {}
@@ -108,10 +61,9 @@ class Runner:
             thread.join(timeout)
 
     def _requeue_unfinished(self) -> int:
-        query = (select(Run).where(Run.status.in_(UNFINISHED), Run.api_key_id.is_not(None))
-                 .order_by(Run.created_at))
         with self.rt.db.session() as s:
-            runs = [(r.id, r.api_key_id, bool((r.info or {}).get("cancel_requested"))) for r in s.scalars(query)]
+            runs = [(r.id, r.api_key_id, bool((r.info or {}).get("cancel_requested")))
+                    for r in repo.list_unfinished(s)]
         for run_id, owner, cancel in runs:
             if cancel:  # the cancel was accepted before the restart: honour it, do not resume
                 self._end(run_id, "cancelled", "cancelled")
@@ -123,10 +75,8 @@ class Runner:
 
     def _reply_missing(self) -> None:
         """Chat replies of runs that finished just before a crash (record_reply adds each only once)."""
-        query = select(Run.id).where(Run.session_id.is_not(None), Run.status.in_(events.TERMINAL),
-                                     Run.api_key_id.is_not(None)).order_by(Run.created_at.desc()).limit(50)
         with self.rt.db.session() as s:
-            finished = list(s.scalars(query))
+            finished = repo.recent_finished_in_sessions(s, limit=50)
         for run_id in finished:
             _reply(self.rt, run_id)
 
@@ -159,16 +109,15 @@ class Runner:
             return "cancelled"
         with self.rt.db.session() as s:  # remembered, so a restart before the run stops still cancels it
             run = repo.get_run(s, run_id)
-            if run.status not in UNFINISHED:
+            if run.status not in UNFINISHED_STATUSES:
                 return run.status
             repo.update_run(s, run_id, info={**(run.info or {}), "cancel_requested": True})
             return "cancelling"
 
     def in_flight(self, owner: str) -> int:
         """Queued plus running runs of one key (from the database, so restarts do not reset it)."""
-        query = select(func.count()).select_from(Run).where(Run.api_key_id == owner, Run.status.in_(UNFINISHED))
         with self.rt.db.session() as s:
-            return int(s.scalar(query) or 0)
+            return repo.count_in_flight(s, owner)
 
     def busy(self) -> int:
         with self._lock:
@@ -192,11 +141,8 @@ class Runner:
             flag = self._cancels.setdefault(run_id, threading.Event())
             self._running.add(run_id)
         try:
-            with self.rt.db.session() as s:
-                kind = repo.get_run(s, run_id).kind
             self.emit(run_id, {"type": "status", "status": "running"})
-            handler = self.handlers.get(kind) or _graph_handler
-            handler(self.rt, run_id, lambda e: self.emit(run_id, e), flag.is_set)
+            execute_run(self.rt, run_id, lambda e: self.emit(run_id, e), flag.is_set)
         except Exception as exc:  # the worker must survive whatever a run does
             log.exception("run %s crashed", run_id)
             with self.rt.db.session() as s:
@@ -209,7 +155,7 @@ class Runner:
         with self.rt.db.session() as s:
             run = repo.get_run(s, run_id)
             status, error = run.status, run.error
-        if status in UNFINISHED:  # a handler that returned without a verdict
+        if status in UNFINISHED_STATUSES:  # a handler that returned without a verdict
             status, error = "failed", error or "the run ended without a result"
         self._end(run_id, status, error)
 
@@ -224,16 +170,8 @@ class Runner:
         self.emit(run_id, {"type": status, "status": status, "error": error})  # the terminal event
 
 
-def _graph_handler(rt: Runtime, run_id: str, emit, cancelled) -> None:
-    from agent.service import execute_run
-
-    execute_run(rt, run_id, emit, cancelled)
-
-
 def _reply(rt: Runtime, run_id: str) -> None:
     """The assistant's answer in the run's chat session (a failure here must not fail the run)."""
-    from agent.chat import record_reply
-
     try:
         record_reply(rt, run_id)
     except Exception:

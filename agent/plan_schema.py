@@ -48,6 +48,16 @@ VALUE_OUTPUTS: dict[str, set[str]] = {
 }
 
 
+def candidate_id(step_id: str, round_no: int) -> str:
+    """The step id of revision round `round_no`'s candidate of `step_id`: `image-2~r1`."""
+    return f"{step_id}~r{round_no}"
+
+
+def original_step(step_id: str) -> str:
+    """The plan step a candidate (or an asset role such as `image-2~r1.image`) belongs to: `image-2`."""
+    return step_id.split(".", 1)[0].split("~", 1)[0]
+
+
 class PlanStep(BaseModel):
     """One tool call: `after` lists steps that must finish first (refs add to it implicitly)."""
 

@@ -13,10 +13,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from agent.plan import MAX_STEPS, VALUE_OUTPUTS, Plan, input_schema
+from agent.plan_schema import MAX_STEPS, VALUE_OUTPUTS, Plan, input_schema
+from agent.planning.intent import INTENTS
 from tools.base import get_tool
 
-INTENTS = ("story", "brief", "narration", "freeform")
 STEP_ID = r"[a-z][a-z0-9_-]{0,23}"
 LLM_STRING_CAP = 400
 DATA_OPEN, DATA_CLOSE = "<<<DATA", "DATA>>>"

@@ -15,6 +15,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from agent.plan_schema import dependencies, original_step
+
 console = Console(stderr=True)
 out = Console()
 
@@ -69,7 +71,7 @@ class RunProgress:
 
 def story_summary(summary: dict[str, Any]) -> None:
     """Per scene: narration, audio length, the winning picture's CLIP score and gate, revision rounds."""
-    winners = {a["role"].split("~")[0].split(".")[0] + "." + a["role"].split(".")[-1]: a
+    winners = {original_step(a["role"]) + "." + a["role"].split(".")[-1]: a
                for a in summary["assets"] if a["selected"]}
     rounds = {s["key"]: s["rounds"] for s in summary["steps"]}
     table = Table(title=summary.get("title") or "story", title_justify="left")
@@ -176,8 +178,6 @@ def plan_detail(summary: str, plan) -> None:
     table = Table()
     for column in ("step", "tool", "after", "args"):
         table.add_column(column)
-    from agent.plan import dependencies
-
     for step in plan.steps:
         table.add_row(step.id, step.tool, ", ".join(sorted(dependencies(step))), _clip(json.dumps(step.args), 70))
     out.print(table)

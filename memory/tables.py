@@ -31,6 +31,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 # value needs no migration on PostgreSQL.
 RUN_KINDS = ("story", "brief", "narration", "freeform")
 RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+UNFINISHED_STATUSES = ("queued", "running")
+TERMINAL_STATUSES = ("succeeded", "failed", "cancelled")
 STEP_STATUSES = ("pending", "running", "succeeded", "failed", "skipped")
 ASSET_KINDS = ("image", "audio", "video", "subtitles", "document")
 

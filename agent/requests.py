@@ -1,0 +1,36 @@
+"""What a caller may ask for: story and free-form requests, validated before anything is created,
+so bad input leaves nothing behind."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field
+
+MAX_PROMPT_CHARS = 2000
+MAX_REQUEST_CHARS = 8000
+MAX_SEED = 2**31 - 1
+
+
+def _not_blank(what: str) -> AfterValidator:
+    """Strip the text; refuse it, naming `what`, when nothing is left."""
+    def check(value: str) -> str:
+        if not value.strip():
+            raise ValueError(f"the {what} is empty")
+        return value.strip()
+
+    return AfterValidator(check)
+
+
+class StoryRequest(BaseModel):
+    """A story job (`storyloom story`, a chat turn that asks for a story)."""
+
+    prompt: Annotated[str, Field(max_length=MAX_PROMPT_CHARS), _not_blank("prompt")]
+    scenes: int = Field(default=3, ge=1, le=24)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
+
+
+class FreeformRequest(BaseModel):
+    """A free-form request for the planner (`storyloom run`)."""
+
+    request: Annotated[str, Field(max_length=MAX_REQUEST_CHARS), _not_blank("request")]
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)

@@ -1,0 +1,65 @@
+"""A run as plain JSON: its header for lists, and the whole summary with steps, assets and scores."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from agent.deliver import family
+from agent.runtime import Runtime
+from memory import repo
+
+
+def summarize(rt: Runtime, run_id: str) -> dict[str, Any]:
+    """The run with its steps, assets (winners marked `selected`) and scores, as plain JSON."""
+    with rt.db.session() as s:
+        run = repo.get_run(s, run_id)
+        if run is None:
+            raise KeyError(run_id)
+        scores: dict[str, dict[str, float]] = {}
+        for score in repo.list_scores(s, run_id=run_id):
+            scores.setdefault(score.asset_id, {})[score.metric] = round(score.value, 3)
+        rows = repo.list_steps(s, run_id)
+        steps = [{"key": st.key, "tool": st.tool, "status": st.status, "error": st.error, "duration_s": st.duration_s,
+                  "rounds": (st.values or {}).get("rounds", 0), "passed": _gate_passed(st.values or {}),
+                  "cached": bool((st.values or {}).get("cached"))}
+                 for st in rows]
+        assets = repo.list_assets(s, run_id=run_id)
+        chosen = _selected(rows, assets)
+        listed = [{"id": a.id, "role": a.role, "kind": a.kind, "mime": a.mime, "duration": a.duration,
+                   "intent": a.intent, "parent": a.parent_id, "selected": chosen.get(a.id),
+                   "scores": scores.get(a.id, {})} for a in assets]
+        return {**run_header(run), "output_dir": run.output_dir, "plan": run.plan,
+                "storyboard_source": run.info.get("storyboard", {}).get("source"),
+                "storyboard_notes": run.info.get("storyboard", {}).get("notes", []),
+                "steps": steps, "assets": listed}
+
+
+def run_header(run) -> dict[str, Any]:
+    """What a list of runs shows of each: no steps, assets or plan."""
+    return {"id": run.id, "kind": run.kind, "status": run.status, "profile": run.profile, "title": run.title,
+            "request": run.request, "error": run.error, "session_id": run.session_id,
+            "created_at": iso(run.created_at), "started_at": iso(run.started_at),
+            "finished_at": iso(run.finished_at)}
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _gate_passed(values: dict[str, Any]) -> bool | None:
+    """Whether the critic's chosen candidate passed its gate (None: not judged)."""
+    if "selected" not in values:
+        return None
+    return bool(values.get("verdicts", {}).get(values["selected"], {}).get("passed"))
+
+
+def _selected(steps, assets) -> dict[str, bool | None]:
+    """Winners: the critic's choice for revised steps, else the newest asset of each step output."""
+    picked = {st.key: st.values["selected"] for st in steps if "selected" in (st.values or {})}
+    newest = {(family(a.role or ""), a.name): a.id for a in assets if a.kind != "document"}
+    chosen: dict[str, bool | None] = {}
+    for a in assets:
+        step = family(a.role or "")
+        chosen[a.id] = None if a.kind == "document" else (
+            a.id == picked[step] if step in picked else a.id == newest[(step, a.name)])
+    return chosen

@@ -1,0 +1,43 @@
+"""`storyloom eval SUITE`: run an evaluation suite and write its reports."""
+from __future__ import annotations
+
+import argparse
+import json
+
+from api.cli import render
+from api.cli.common import check_writable_dir, runtime
+from api.errors import UsageError
+from evals import harness, planner, report
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    if args.suite == "planner":
+        return _eval_planner(args)
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    try:
+        harness.load_suite(args.suite)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.out is not None:
+        check_writable_dir(args.out.expanduser())
+    rt = runtime(args.profile)
+    with render.console.status(f"eval {args.suite}") as status:
+        results = harness.run_suite(rt, args.suite, args.limit, progress=lambda text: status.update(text))
+    out = (args.out or rt.settings.data_dir / "evals" / args.suite).expanduser()
+    json_path, html_path = report.write_reports(results, out)
+    render.eval_summary(report.summarise(results), results, json_path, html_path)
+    return 0
+
+
+def _eval_planner(args: argparse.Namespace) -> int:
+    """TaskBench-style planner scores for whatever LLM engine is configured."""
+    rt = runtime(args.profile)
+    cases = planner.load_suite()[: args.limit] if args.limit else planner.load_suite()
+    with render.console.status("eval planner") as status:
+        results = planner.evaluate(rt.llm, cases, progress=lambda text: status.update(text))
+    print(planner.format_table(results))
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "report.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0

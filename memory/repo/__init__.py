@@ -1,0 +1,44 @@
+"""Repositories: the only reads and writes the rest of Storyloom does on the memory, one module per
+aggregate (runs, steps, assets and scores, chat sessions, entities, events, API keys).
+
+Each function takes the session first and flushes after adding, so new rows have their ids at once.
+Committing is the caller's job (`Database.session()` commits when its block succeeds). Reads on behalf
+of an API key take `owner=`: a row of another key is None (or absent from a list), so authorisation
+lives in the query, not in each route.
+"""
+from memory.repo.assets import (
+    add_score,
+    create_asset,
+    find_cached,
+    find_score,
+    get_asset,
+    list_assets,
+    list_scores,
+    update_asset,
+)
+from memory.repo.entities import create_entity, list_entities
+from memory.repo.events import add_event, list_events
+from memory.repo.keys import create_key, find_key, get_key, list_keys, revoke_key
+from memory.repo.runs import (
+    count_by_status,
+    count_in_flight,
+    create_run,
+    find_by_idempotency_key,
+    get_run,
+    list_runs,
+    list_session_runs,
+    list_unfinished,
+    recent_finished_in_sessions,
+    update_run,
+)
+from memory.repo.sessions import add_message, create_session, get_session, list_messages, list_sessions, update_session
+from memory.repo.steps import create_step, get_step, get_step_by_id, list_steps, update_step
+
+__all__ = [
+    "add_event", "add_message", "add_score", "count_by_status", "count_in_flight", "create_asset", "create_entity",
+    "create_key", "create_run", "create_session", "create_step", "find_by_idempotency_key", "find_cached",
+    "find_key", "find_score", "get_asset", "get_key", "get_run", "get_session", "get_step", "get_step_by_id",
+    "list_assets", "list_entities", "list_events", "list_keys", "list_messages", "list_runs", "list_scores",
+    "list_session_runs", "list_sessions", "list_steps", "list_unfinished", "recent_finished_in_sessions",
+    "revoke_key", "update_asset", "update_run", "update_session", "update_step",
+]

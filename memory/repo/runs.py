@@ -1,0 +1,75 @@
+"""Runs: one request carried from plan to delivery."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from memory.repo._rows import add, get_owned, update
+from memory.tables import TERMINAL_STATUSES, UNFINISHED_STATUSES, Run
+
+
+def create_run(s: Session, *, kind: str, request: str, profile: str, seed: int | None = None,
+               session_id: str | None = None, api_key_id: str | None = None, output_dir: str | None = None,
+               status: str = "queued") -> Run:
+    return add(s, Run(kind=kind, request=request, profile=profile, seed=seed, session_id=session_id,
+                      api_key_id=api_key_id, output_dir=output_dir, status=status))
+
+
+def get_run(s: Session, run_id: str, *, owner: str | None = None) -> Run | None:
+    """The run; with `owner`, None unless that API key made it."""
+    return get_owned(s, Run, run_id, owner)
+
+
+def list_runs(s: Session, *, owner: str | None = None, status: str | None = None, limit: int = 50) -> list[Run]:
+    """Newest first; only `owner`'s runs and only runs in `status` when given."""
+    query = select(Run).order_by(Run.created_at.desc(), Run.id).limit(limit)
+    if owner is not None:
+        query = query.where(Run.api_key_id == owner)
+    if status is not None:
+        query = query.where(Run.status == status)
+    return list(s.scalars(query))
+
+
+def update_run(s: Session, run_id: str, **fields: Any) -> Run:
+    """Set only the given columns; KeyError when the run does not exist."""
+    return update(s, Run, run_id, fields)
+
+
+def list_session_runs(s: Session, session_id: str) -> list[Run]:
+    """The runs started from a session, oldest first."""
+    query = select(Run).where(Run.session_id == session_id).order_by(Run.created_at, Run.id)
+    return list(s.scalars(query))
+
+
+def count_in_flight(s: Session, owner: str) -> int:
+    """Queued plus running runs of one API key."""
+    query = select(func.count()).select_from(Run).where(Run.api_key_id == owner,
+                                                          Run.status.in_(UNFINISHED_STATUSES))
+    return int(s.scalar(query) or 0)
+
+
+def list_unfinished(s: Session) -> list[Run]:
+    """Queued or running runs made through the API (they have a key), oldest first: a restarted
+    server resumes them."""
+    query = (select(Run).where(Run.status.in_(UNFINISHED_STATUSES), Run.api_key_id.is_not(None))
+             .order_by(Run.created_at))
+    return list(s.scalars(query))
+
+
+def recent_finished_in_sessions(s: Session, *, limit: int = 50) -> list[str]:
+    """Ids of the newest finished API runs that belong to a chat session."""
+    query = (select(Run.id).where(Run.session_id.is_not(None), Run.status.in_(TERMINAL_STATUSES),
+                                  Run.api_key_id.is_not(None)).order_by(Run.created_at.desc()).limit(limit))
+    return list(s.scalars(query))
+
+
+def count_by_status(s: Session) -> dict[str, int]:
+    """How many runs are in each status (statuses with none are absent)."""
+    return {status: count for status, count in s.execute(select(Run.status, func.count()).group_by(Run.status))}
+
+
+def find_by_idempotency_key(s: Session, *, owner: str, key: str) -> Run | None:
+    """The run `owner` created with this Idempotency-Key, if any."""
+    return s.scalar(select(Run).where(Run.api_key_id == owner, Run.idempotency_key == key))
