@@ -17,7 +17,7 @@ from memory import repo
 from memory.db import Database
 from memory.models import is_id
 from tools.base import Tool, ToolInput
-from tools.models import ModelManager
+from tools.model_manager import ModelManager
 
 
 def call_key(tool: Tool, args: ToolInput, models: ModelManager, db: Database) -> str | None:
@@ -29,7 +29,7 @@ def call_key(tool: Tool, args: ToolInput, models: ModelManager, db: Database) ->
         spec = models.spec(tool.model_role)
         model_id, revision = spec.model_id, (None if spec.source == "tiny" else spec.revision)
         if spec.source == "tiny":  # tiny models change with their builder version
-            from tools.tiny import BUILD_VERSION
+            from tools.engines.tiny import BUILD_VERSION
 
             revision = f"tiny-{BUILD_VERSION}"
     with db.session() as s:

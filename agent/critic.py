@@ -14,8 +14,8 @@ from typing import Any
 from agent.executor import Executor
 from agent.settings import Gate
 from memory import repo
-from tools.media import open_image
-from tools.scoring import clip_score_from_cosine
+from tools.media.image import open_image
+from tools.metrics import clip_score_from_cosine
 
 DECOYS = (
     "a bowl of soup on a kitchen table", "a busy city street at night with cars", "a spreadsheet on a laptop screen",
@@ -69,7 +69,7 @@ def gate_narration(wer: float, gate: Gate) -> Verdict:
 
 def score_narration(executor: Executor, run_id: str, clips: dict[str, str], gate: Gate) -> dict[str, Verdict]:
     """Transcribe each narration clip (asset id -> its script) and gate its word error rate."""
-    from tools.base import get_tool
+    from tools.registry import get_tool
 
     tool, verdicts = get_tool("narration_wer"), {}
     for asset_id, script in clips.items():
@@ -148,7 +148,7 @@ def stale_steps(plan: list[dict], changed: set[str]) -> set[str]:
 def final_scores(executor: Executor, run_id: str, state: dict[str, Any]) -> None:
     """Scores of the winners against their siblings and intents, recorded but not gated: character
     consistency across the scene pictures (each against the first) and caption similarity."""
-    from tools.base import get_tool
+    from tools.registry import get_tool
 
     steps = [s for s in state["plan"]["steps"] if s["tool"] == "generate_image"]
     images = [state["outputs"][s["id"]]["image"] for s in steps if s["id"] in state.get("outputs", {})]

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from agent.settings import LLMSettings
 from tools.base import ToolError
-from tools.models import ModelManager
+from tools.model_manager import ModelManager
 
 
 class LLMError(Exception):

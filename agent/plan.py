@@ -20,7 +20,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools.base import ToolError, get_tool
+from tools.base import ToolError
+from tools.registry import get_tool
 
 MAX_STEPS = 32
 _PLACEHOLDER_ID = "0" * 32

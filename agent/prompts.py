@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from agent.plan import MAX_STEPS, VALUE_OUTPUTS, Plan, input_schema
-from tools.base import get_tool
+from tools.registry import get_tool
 
 INTENTS = ("story", "brief", "narration", "freeform")
 STEP_ID = r"[a-z][a-z0-9_-]{0,23}"
@@ -173,7 +173,7 @@ def _ref_object(key: str, names: str) -> dict[str, Any]:
 
 
 def _slots_of_kind(kind: str) -> list[str]:
-    from tools.base import all_tools
+    from tools.registry import all_tools
 
     return sorted({slot for t in all_tools().values() for slot, k in t.outputs.items() if k == kind}) or [kind]
 

@@ -7,7 +7,7 @@ from functools import cached_property
 from agent.llm import LLM, make_llm
 from agent.settings import Settings
 from memory import AssetStore, Database, open_database
-from tools.models import ModelManager
+from tools.model_manager import ModelManager
 
 
 @dataclass

@@ -15,7 +15,8 @@ from agent.executor import Executor
 from agent.plan import PlanStep
 from agent.runtime import Runtime
 from memory import repo
-from tools.base import ToolError, get_tool
+from tools.base import ToolError
+from tools.registry import get_tool
 
 PLACEHOLDER = "0" * 32
 

@@ -163,7 +163,7 @@ def models_prepare(args: argparse.Namespace) -> int:
     from huggingface_hub.utils import enable_progress_bars
 
     from tools.base import ToolError
-    from tools.models import ModelManager
+    from tools.model_manager import ModelManager
 
     enable_progress_bars()  # downloads are the one place library progress bars help
     settings = _settings()
@@ -220,7 +220,7 @@ def tool_run(args: argparse.Namespace) -> int:
 
 
 def tool_list(args: argparse.Namespace) -> int:
-    from tools.base import all_tools
+    from tools.registry import all_tools
 
     print_json([{"name": name, "description": cls.description(), "outputs": cls.outputs,
                  "input_schema": cls.input_model.model_json_schema()} for name, cls in all_tools().items()])

@@ -36,7 +36,7 @@ def _story(rt, seed: int, scenes: int) -> tuple[float, dict]:
 
 def _raw_seconds(rt, busy_before: dict, summary: dict) -> float:
     """Time inside model calls, plus the steps of tools that use no model (encoding is work too)."""
-    from tools.base import get_tool
+    from tools.registry import get_tool
 
     model_time = sum(rt.models.busy_seconds.values()) - sum(busy_before.values())
     encoding = sum(s["duration_s"] or 0 for s in summary["steps"] if not get_tool(s["tool"]).model_role)

@@ -88,7 +88,8 @@ def _story_metrics(summary: dict[str, Any]) -> dict[str, Any]:
 
 def _narration_case(rt, case: dict[str, Any]) -> dict[str, Any]:
     from agent.critic import gate_narration
-    from tools.base import ToolContext, get_tool
+    from tools.base import ToolContext
+    from tools.registry import get_tool
 
     tool = get_tool("narration_wer")
     ctx = ToolContext(models=rt.models, resolve=lambda _id: (_ for _ in ()).throw(KeyError(_id)))

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from agent.plan import Plan, dependencies, placeholder_args
-from tools.base import ToolError, get_tool
+from tools.base import ToolError
+from tools.registry import get_tool
 
 SUITE = Path(__file__).parent / "suites" / "planner.yaml"
 

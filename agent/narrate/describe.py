@@ -19,12 +19,12 @@ from pydantic import BaseModel, Field, ValidationError
 
 from agent.llm import LLMError
 from agent.llm_record import RecordedLLM
-from agent.narrate.gaps import Gap
 from agent.narrate.steps import executor, import_file
-from agent.narrate.style import clean, style_problems
 from agent.narrate.types import NarrationContext
 from agent.plan import Plan, PlanStep
 from tools.base import ToolError
+from tools.narration.gaps import Gap
+from tools.narration.style import clean, style_problems
 
 SAMPLE_S = 0.5
 SHOT_CHANGE = 0.12  # mean absolute thumbnail difference (0..1) that starts a new shot

@@ -11,7 +11,7 @@ from agent.recipes.story import write_storyboard
 from agent.service import StoryRequest, create_story_run, execute_run
 from agent.settings import LLMSettings
 from memory import repo
-from tools.models import ModelManager
+from tools.model_manager import ModelManager
 
 PROMPT = "a bedtime story about a lighthouse keeper and a seal"
 

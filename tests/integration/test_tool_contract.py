@@ -14,8 +14,10 @@ from PIL import Image
 
 from tests.helpers import Assets
 from tests.integration.test_caption import make_test_video
-from tools.base import ToolError, all_tools, get_tool
-from tools.media import encode_png, encode_wav
+from tools.base import ToolError
+from tools.media.audio import encode_wav
+from tools.media.image import encode_png
+from tools.registry import all_tools, get_tool
 
 SENTENCE = "The keeper lit the lamp. The seal swam home."
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agent.narrate.admix import integrated_lufs, mix, place
 from agent.narrate.checks import locate, placement_problems
 from agent.narrate.describe import budget_words, hold_last, sample_frames
 from agent.narrate.fit import LEAD_S, tries
-from agent.narrate.gaps import Gap, find_gaps, merge_intervals, speech_intervals, vad_intervals
-from agent.narrate.transcript import dialogue_lines, transcript_html
-from tools.mp4 import encode_mp4
+from tools.media.mp4 import encode_mp4
+from tools.narration.admix import integrated_lufs, mix, place
+from tools.narration.gaps import Gap, find_gaps, merge_intervals, speech_intervals, vad_intervals
+from tools.narration.transcript import dialogue_lines, transcript_html
 
 
 def test_gaps_are_the_pauses_between_speech_and_the_file_edges():

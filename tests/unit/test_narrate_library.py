@@ -8,9 +8,13 @@ import pytest
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from agent.narrate import pixels
 from agent.narrate.library import check_container, check_roots, discover
-from agent.narrate.metadata import (
+from agent.narrate.sidecar import MAX_SIDECAR_BYTES
+from tests.fixtures.narrate_media import BARS, bar_chart, border, scene, truncated_png
+from tools.media.audio import encode_wav
+from tools.media.mp4 import encode_mp4
+from tools.narration import pixels
+from tools.narration.metadata import (
     check_written,
     read_embedded,
     read_xmp,
@@ -18,11 +22,7 @@ from agent.narrate.metadata import (
     xmp_field,
     xmp_fields,
 )
-from agent.narrate.sidecar import MAX_SIDECAR_BYTES
-from agent.narrate.style import clean
-from tests.fixtures.narrate_media import BARS, bar_chart, border, scene, truncated_png
-from tools.media import encode_wav
-from tools.mp4 import encode_mp4
+from tools.narration.style import clean
 
 
 def _tone(path, seconds=0.5):

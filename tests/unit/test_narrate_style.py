@@ -2,8 +2,8 @@
 import pytest
 
 from agent.narrate.images import grounded, rule_alt, without_interpretation
-from agent.narrate.pixels import Pixels
-from agent.narrate.style import clean, shorten, style_problems
+from tools.narration.pixels import Pixels
+from tools.narration.style import clean, shorten, style_problems
 
 PHOTO = Pixels(width=320, height=240, std=60.0, flat=0.1, background=0.1, axes=False)
 

@@ -14,7 +14,7 @@ from agent.plan import (
     resolve_refs,
     validate_plan,
 )
-from tools.base import all_tools, get_tool
+from tools.registry import all_tools, get_tool
 
 IMG = {"id": "img", "tool": "generate_image", "args": {"prompt": "a fox"}}
 CLIP = {"id": "clip", "tool": "generate_video", "args": {"prompt": "a fox runs", "image": {"$ref": "img.image"}}}
