@@ -13,8 +13,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from agent.plan import MAX_STEPS, VALUE_OUTPUTS, Plan, input_schema
-from tools.registry import get_tool
+from agent.plan import MAX_STEPS, Plan, input_schema
+from tools.registry import all_tools, get_tool
 
 INTENTS = ("story", "brief", "narration", "freeform")
 STEP_ID = r"[a-z][a-z0-9_-]{0,23}"
@@ -96,7 +96,7 @@ def tool_line(name: str) -> str:
     """'- speak: Speak text aloud... Outputs: audio (audio). Input schema: {...}'."""
     tool = get_tool(name)
     outputs = ", ".join(f"{slot} ({kind})" for slot, kind in tool.outputs.items()) or "none"
-    values = ", ".join(sorted(VALUE_OUTPUTS.get(name, ())))
+    values = ", ".join(sorted(tool.values))
     extra = f" Text values: {values}." if values else ""
     description = " ".join(tool.description().split())
     schema = json.dumps(_compact(_inline(input_schema(name))), separators=(",", ":"))
@@ -152,7 +152,7 @@ def _for_llm(node: Any) -> Any:
     node = {k: v for k, v in node.items() if k not in ("title", "description", "default")}
     if node.get("type") == "string" and "enum" not in node and "pattern" not in node:
         capped = {**node, "maxLength": min(node.get("maxLength", LLM_STRING_CAP), LLM_STRING_CAP)}
-        texts = "(" + "|".join(sorted(set().union(*VALUE_OUTPUTS.values()))) + ")"
+        texts = "(" + "|".join(sorted(set().union(*(t.values for t in all_tools().values())))) + ")"
         return {"anyOf": [capped, _ref_object("$value", texts)]}
     out = {}
     for key, value in node.items():
@@ -173,8 +173,6 @@ def _ref_object(key: str, names: str) -> dict[str, Any]:
 
 
 def _slots_of_kind(kind: str) -> list[str]:
-    from tools.registry import all_tools
-
     return sorted({slot for t in all_tools().values() for slot, k in t.outputs.items() if k == kind}) or [kind]
 
 

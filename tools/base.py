@@ -149,7 +149,7 @@ class ToolContext:
 
 
 class Tool:
-    """Base class: subclasses set `name`, `input_model`, `outputs`, a docstring, and `run()`.
+    """Base class: subclasses set `name`, `input_model`, `outputs` (and `values`), a docstring, and `run()`.
 
     Constructing a tool is free; models load on first use through `ctx.models`.
     """
@@ -157,6 +157,9 @@ class Tool:
     name: ClassVar[str]
     input_model: ClassVar[type[ToolInput]]
     outputs: ClassVar[dict[str, str]] = {}  # output slot -> asset kind
+    # The text values (keys of ToolResult.values) a later step may take as an argument through
+    # {"$value": "<step>.<name>"}: a caption, a description, a transcript.
+    values: ClassVar[frozenset[str]] = frozenset()
     model_role: ClassVar[str | None] = None  # the profile role whose model this tool runs
 
     @classmethod

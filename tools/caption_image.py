@@ -27,6 +27,7 @@ class CaptionImage(Tool):
     name = "caption_image"
     input_model = CaptionImageInput
     outputs = {}
+    values = frozenset({"caption"})
     model_role = "captioner"
 
     def batch_key(self, args: CaptionImageInput) -> tuple:

@@ -21,6 +21,7 @@ class CaptionVideo(Tool):
     name = "caption_video"
     input_model = CaptionVideoInput
     outputs = {}
+    values = frozenset({"description"})
     model_role = "captioner"
 
     def run(self, args: CaptionVideoInput, ctx: ToolContext) -> ToolResult:

@@ -30,6 +30,7 @@ class Transcribe(Tool):
     name = "transcribe"
     input_model = TranscribeInput
     outputs = {"subtitles": "subtitles"}
+    values = frozenset({"text"})
     model_role = "stt"
 
     def run(self, args: TranscribeInput, ctx: ToolContext) -> ToolResult:

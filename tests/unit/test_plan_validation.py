@@ -5,7 +5,6 @@ import pytest
 from agent.plan import (
     ALLOWED_TOOLS,
     MAX_STEPS,
-    VALUE_OUTPUTS,
     Plan,
     PlanStep,
     asset_kind_at,
@@ -29,7 +28,6 @@ def test_allowed_tools_exist_and_narration_cannot_draw():
     assert set(ALLOWED_TOOLS) == {"story", "brief", "narration", "freeform"}
     assert set().union(*ALLOWED_TOOLS.values()) <= set(all_tools())
     assert "generate_image" not in ALLOWED_TOOLS["narration"] and "clip_score" not in ALLOWED_TOOLS["freeform"]
-    assert set(VALUE_OUTPUTS) <= set(all_tools())
     errors = validate_plan(_plan(IMG), ALLOWED_TOOLS["narration"])
     assert errors == ["step img: tool 'generate_image' is not allowed for this run"]
 
