@@ -49,6 +49,16 @@ def multiple_of(step: int, why: str = "") -> AfterValidator:
     return AfterValidator(check)
 
 
+# Seeds, one home for both bounds. Every engine takes a seed up to MAX_SEED (torch.Generator.manual_seed
+# up to 2**64 - 1, hibari's numpy default_rng any size), so a tool argument may be any 32-bit seed.
+MAX_SEED = 2**32 - 1
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
+# A request's seed (API, CLI, recipes) has 31 bits, as the API documents. Recipes and revisions derive
+# a step's seed by adding an offset (per scene, per deliverable, 7919 per revision round); the room
+# between the two bounds keeps every derived seed a valid tool seed.
+MAX_REQUEST_SEED = 2**31 - 1
+RequestSeed = Annotated[int, Field(ge=0, le=MAX_REQUEST_SEED)]
+
 ImageSide = Annotated[int, multiple_of(8, "the image model works in 8 px latents")]
 # LTX-Video's VAE compresses 32x32 pixels into one latent.
 VideoSide = Annotated[int, multiple_of(32, "the video model works in 32 px blocks")]

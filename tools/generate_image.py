@@ -7,18 +7,27 @@ from typing import Annotated
 
 from pydantic import Field
 
-from tools.base import Artifact, ImageSide, Text, Tool, ToolContext, ToolInput, ToolResult, asset_ref
+from tools.base import (
+    MAX_SEED,
+    Artifact,
+    ImageSide,
+    Seed,
+    Text,
+    Tool,
+    ToolContext,
+    ToolInput,
+    ToolResult,
+    asset_ref,
+)
 from tools.media.image import encode_png, open_image
 from tools.profiles import ModelSpec
 from tools.registry import register
-
-MAX_SEED = 2**32 - 1
 
 
 class GenerateImageInput(ToolInput):
     prompt: Text = Field(min_length=1, max_length=2000, description="What the image shows.")
     negative_prompt: str | None = Field(default=None, max_length=2000, description="What to keep out of it.")
-    seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="Fixes the result; empty = random.")
+    seed: Seed | None = Field(default=None, description="Fixes the result; empty = random.")
     width: ImageSide = Field(default=512, ge=64, le=2048, description="Pixels; a multiple of 8.")
     height: ImageSide = Field(default=512, ge=64, le=2048, description="Pixels; a multiple of 8.")
     steps: int | None = Field(default=None, ge=1, le=100, description="Denoising steps; empty = profile default.")

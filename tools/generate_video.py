@@ -8,7 +8,9 @@ from typing import Annotated, Any
 from pydantic import Field, model_validator
 
 from tools.base import (
+    MAX_SEED,
     Artifact,
+    Seed,
     Text,
     Tool,
     ToolContext,
@@ -23,8 +25,6 @@ from tools.media.image import open_image
 from tools.media.mp4 import encode_frames_mp4
 from tools.registry import register
 
-MAX_SEED = 2**32 - 1
-
 
 class GenerateVideoInput(ToolInput):
     """Arguments of `generate_video`."""
@@ -35,7 +35,7 @@ class GenerateVideoInput(ToolInput):
     fps: int = Field(default=8, ge=4, le=30, description="Frames per second.")
     width: VideoSide = Field(default=256, ge=64, le=1280, description="Pixels; a multiple of 32.")
     height: VideoSide = Field(default=256, ge=64, le=1280, description="Pixels; a multiple of 32.")
-    seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="Fixes the result; empty = random.")
+    seed: Seed | None = Field(default=None, description="Fixes the result; empty = random.")
     steps: int | None = Field(default=None, ge=1, le=100, description="Denoising steps; empty = profile default.")
 
     @model_validator(mode="after")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import Field
 
-from tools.base import Artifact, Text, Tool, ToolContext, ToolError, ToolInput, ToolResult
+from tools.base import Artifact, Seed, Text, Tool, ToolContext, ToolError, ToolInput, ToolResult
 from tools.engines.tts import Voice, installed_voices
 from tools.media.audio import encode_wav, trailing_silence
 from tools.registry import register
@@ -19,7 +19,7 @@ class SpeakInput(ToolInput):
     text: Text = Field(min_length=1, max_length=5000, description="What the narrator says.")
     voice: str = Field(default="heart", description="Voice name (`heart` ships with the package).")
     speed: float = Field(default=1.0, ge=0.5, le=2.0, description="1.0 is natural pace.")
-    seed: int = Field(default=0, ge=0, le=2**32 - 1, description="Fixes the voice's noise: same seed, same audio.")
+    seed: Seed = Field(default=0, description="Fixes the voice's noise: same seed, same audio.")
     max_seconds: float | None = Field(
         default=None, gt=0, le=600,
         description="A time slot the speech must fit: spoken up to 1.15x faster than `speed` if needed, else refused.",
