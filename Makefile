@@ -31,6 +31,7 @@ test-slow: install
 
 lint: install
 	$(BIN)/ruff check agent tools memory api evals migrations tests
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache

@@ -18,8 +18,8 @@ from memory import repo
 from memory.db import Database
 from memory.tables import is_id
 from tools.base import Tool, ToolInput
-from tools.models import ModelManager
-from tools.tiny import BUILD_VERSION
+from tools.engines.tiny import BUILD_VERSION
+from tools.model_manager import ModelManager
 
 
 def call_key(tool: Tool, args: ToolInput, models: ModelManager, db: Database) -> str | None:

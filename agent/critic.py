@@ -15,9 +15,9 @@ from agent.executor import Executor
 from agent.plan_schema import PlanStep, dependencies
 from agent.settings import Gate
 from memory import repo
-from tools.base import get_tool
-from tools.media import open_image
-from tools.scoring import clip_score_from_cosine
+from tools.media.image import open_image
+from tools.metrics import clip_score_from_cosine
+from tools.registry import get_tool
 
 DECOYS = (
     "a bowl of soup on a kitchen table", "a busy city street at night with cars", "a spreadsheet on a laptop screen",

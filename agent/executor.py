@@ -23,8 +23,9 @@ from agent.plan_schema import Plan, PlanStep, dependencies, iter_value_refs, res
 from memory import repo
 from memory.db import Database
 from memory.store import AssetStore
-from tools.base import Artifact, AssetView, Tool, ToolContext, ToolError, ToolInput, ToolResult, get_tool
-from tools.models import ModelManager
+from tools.base import Artifact, AssetView, Tool, ToolContext, ToolError, ToolInput, ToolResult
+from tools.model_manager import ModelManager
+from tools.registry import get_tool
 
 Emit = Callable[[dict[str, Any]], None]
 

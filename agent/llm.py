@@ -21,7 +21,7 @@ from memory import repo
 from memory.db import Database
 from memory.store import AssetStore
 from tools.base import ToolError, one_line
-from tools.models import ModelManager
+from tools.model_manager import ModelManager
 
 M = TypeVar("M", bound=BaseModel)
 

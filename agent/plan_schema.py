@@ -20,7 +20,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools.base import ToolError, get_tool
+from tools.base import ToolError
+from tools.registry import all_tools, get_tool
 
 MAX_STEPS = 32
 _PLACEHOLDER_ID = "0" * 32
@@ -37,14 +38,6 @@ ALLOWED_TOOLS: dict[str, set[str]] = {
     "narration": {"caption_image", "caption_video", "transcribe", "speak", "compose_video", "compose_story"},
     "freeform": {"generate_image", "generate_video", "caption_image", "caption_video", "speak", "transcribe",
                  "compose_story", "compose_video"},
-}
-
-# The text values a tool returns that a `$value` reference may name (tool -> value names). Tools do not
-# declare their values yet; when they do (a `values` ClassVar next to `outputs`), this table goes.
-VALUE_OUTPUTS: dict[str, set[str]] = {
-    "caption_image": {"caption"},
-    "caption_video": {"description"},
-    "transcribe": {"text"},
 }
 
 
@@ -96,11 +89,6 @@ def iter_ref_paths(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, str, s
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from iter_ref_paths(item, (*path, index))
-
-
-def iter_refs(value: Any) -> Iterator[str]:
-    """Every asset `$ref` string inside a JSON-like value."""
-    return (ref for _, key, ref in iter_ref_paths(value) if key == "$ref")
 
 
 def iter_value_refs(value: Any) -> Iterator[str]:
@@ -232,7 +220,7 @@ def _check_ref(step: PlanStep, key: str, ref: str, path: tuple, schema: dict[str
     source = earlier[target].tool
     expected = asset_kind_at(schema, path)
     if key == "$value":
-        texts = VALUE_OUTPUTS.get(source, set())
+        texts = get_tool(source).values if source in all_tools() else frozenset()
         if name not in texts:
             return [f"step {step.id}: value {ref!r}: tool {source} has no text value {name!r} "
                     f"(it has {', '.join(sorted(texts)) or 'none'})"]
@@ -241,7 +229,7 @@ def _check_ref(step: PlanStep, key: str, ref: str, path: tuple, schema: dict[str
         return []
     outputs = get_tool(source).outputs
     if name not in outputs:
-        texts = sorted(VALUE_OUTPUTS.get(source, ()))
+        texts = sorted(get_tool(source).values)
         hint = f'; its text is {{"$value": "{target}.{texts[0]}"}}' if texts else ""
         return [f"step {step.id}: reference {ref!r}: tool {source} has no output {name!r} "
                 f"(it has {', '.join(outputs) or 'none'}){hint}"]

@@ -6,9 +6,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
 
+from tools.base import RequestSeed
+
 MAX_PROMPT_CHARS = 2000
 MAX_REQUEST_CHARS = 8000
-MAX_SEED = 2**31 - 1
 
 
 def _not_blank(what: str) -> AfterValidator:
@@ -26,11 +27,11 @@ class StoryRequest(BaseModel):
 
     prompt: Annotated[str, Field(max_length=MAX_PROMPT_CHARS), _not_blank("prompt")]
     scenes: int = Field(default=3, ge=1, le=24)
-    seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    seed: RequestSeed = 0
 
 
 class FreeformRequest(BaseModel):
     """A free-form request for the planner (`storyloom run`)."""
 
     request: Annotated[str, Field(max_length=MAX_REQUEST_CHARS), _not_blank("request")]
-    seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    seed: RequestSeed = 0

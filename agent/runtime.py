@@ -11,7 +11,7 @@ from agent.executor import Emit, Executor
 from agent.llm import LLM, RecordedLLM, make_llm
 from agent.settings import Settings
 from memory import AssetStore, Database, open_database
-from tools.models import ModelManager
+from tools.model_manager import ModelManager
 
 
 @dataclass

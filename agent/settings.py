@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tools.profiles import resolve_profile
+
 Profile = Literal["auto", "offline", "cpu", "gpu"]
 
 
@@ -166,6 +168,4 @@ class Settings(BaseSettings):
 
     def resolved_profile(self) -> str:
         """The concrete profile: `auto` becomes `gpu` when CUDA is usable, else `offline`."""
-        from tools.profiles import resolve_profile
-
         return resolve_profile(self.profile)

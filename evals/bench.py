@@ -18,14 +18,17 @@ import tempfile
 import time
 from pathlib import Path
 
+from agent.requests import StoryRequest
+from agent.runtime import Runtime
+from agent.service.runs import create_story_run, execute_run
+from agent.settings import Settings
+from tools.registry import get_tool
+
 PROMPT = "a bedtime story about a lighthouse keeper and a seal"
 TARGETS = {"overhead_pct": "<= 10", "batch_speedup": ">= 1.5", "cache_speedup": ">= 20", "warm_loads": "== 0"}
 
 
 def _story(rt, seed: int, scenes: int) -> tuple[float, dict]:
-    from agent.requests import StoryRequest
-    from agent.service.runs import create_story_run, execute_run
-
     run_id = create_story_run(rt, StoryRequest(prompt=PROMPT, scenes=scenes, seed=seed))
     started = time.perf_counter()
     summary = execute_run(rt, run_id)
@@ -37,8 +40,6 @@ def _story(rt, seed: int, scenes: int) -> tuple[float, dict]:
 
 def _raw_seconds(rt, busy_before: dict, summary: dict) -> float:
     """Time inside model calls, plus the steps of tools that use no model (encoding is work too)."""
-    from tools.base import get_tool
-
     model_time = sum(rt.models.busy_seconds.values()) - sum(busy_before.values())
     encoding = sum(s["duration_s"] or 0 for s in summary["steps"] if not get_tool(s["tool"]).model_role)
     return model_time + encoding
@@ -64,9 +65,6 @@ def _batch_speedup(rt, size: int, repeats: int = 5) -> tuple[float, float]:
 
 
 def measure(scenes: int = 4) -> dict:
-    from agent.runtime import Runtime
-    from agent.settings import Settings
-
     base = Settings()
     with tempfile.TemporaryDirectory(prefix="storyloom-bench-") as tmp:
         os.environ["STORYLOOM_DATA_DIR"] = tmp

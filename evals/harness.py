@@ -13,6 +13,12 @@ from typing import Any
 
 import yaml
 
+from agent.critic import gate_narration
+from agent.requests import StoryRequest
+from agent.service.runs import create_story_run, execute_run
+from tools.base import ToolContext
+from tools.registry import get_tool
+
 SUITES = Path(__file__).parent / "suites"
 # Published figures to read our numbers against (see the report's notes).
 REFERENCES = {
@@ -53,9 +59,6 @@ def run_suite(rt, name: str, limit: int | None = None, progress=lambda text: Non
 
 
 def _story_case(rt, case: dict[str, Any]) -> dict[str, Any]:
-    from agent.requests import StoryRequest
-    from agent.service.runs import create_story_run, execute_run
-
     stages: dict[str, float] = {}
     clock = {"stage": "plan", "since": time.perf_counter()}
 
@@ -88,9 +91,6 @@ def _story_metrics(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def _narration_case(rt, case: dict[str, Any]) -> dict[str, Any]:
-    from agent.critic import gate_narration
-    from tools.base import ToolContext, get_tool
-
     tool = get_tool("narration_wer")
     ctx = ToolContext(models=rt.models, resolve=lambda _id: (_ for _ in ()).throw(KeyError(_id)))
     started = time.perf_counter()

@@ -27,7 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from agent.plan_schema import Plan, dependencies, placeholder_args
-from tools.base import ToolError, get_tool
+from agent.planning.llm_planner import plan_request
+from agent.runtime import Runtime
+from agent.settings import Settings
+from tools.base import ToolError
+from tools.registry import get_tool
 
 SUITE = Path(__file__).parent / "suites" / "planner.yaml"
 
@@ -121,8 +125,7 @@ def summarize(rows: Sequence[dict[str, Any]], engine: str) -> dict[str, Any]:
 def evaluate(llm: Any, cases: Sequence[Case], *, planner: Callable[..., Any] | None = None,
              progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Plan every case with `llm` (None: the recipe alone) and score the plans."""
-    if planner is None:
-        from agent.planning.llm_planner import plan_request as planner
+    planner = planner or plan_request
     rows = []
     for index, case in enumerate(cases):
         progress(f"[{index + 1}/{len(cases)}] {case.id}")
@@ -159,9 +162,6 @@ def main(argv: list[str] | None = None) -> int:
     cases = load_suite()[: args.limit]
     llm = None
     if not args.no_llm:
-        from agent.runtime import Runtime
-        from agent.settings import Settings
-
         llm = Runtime.open(Settings()).llm
     results = evaluate(llm, cases, progress=lambda text: None if args.json else print(text, flush=True))
     print(json.dumps(results, indent=1) if args.json else format_table(results))

@@ -41,7 +41,7 @@ def models_dir() -> Path:
 @pytest.fixture(scope="session")
 def models(models_dir):
     """One offline model manager for the whole session: each model loads once, as in a server."""
-    from tools.models import ModelManager
+    from tools.model_manager import ModelManager
 
     return ModelManager("offline", models_dir)
 

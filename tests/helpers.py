@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+from agent.plan_schema import iter_ref_paths
 from tools.base import AssetView, ToolContext, ToolResult
 
 
@@ -44,3 +47,14 @@ class ScriptedLLM:
         if isinstance(answer, Exception):
             raise answer
         return answer
+
+
+def iter_refs(value: Any) -> Iterator[str]:
+    """Every asset `$ref` string inside a JSON-like value."""
+    return (ref for _, key, ref in iter_ref_paths(value) if key == "$ref")
+
+
+def schema_tools(schema: dict[str, Any]) -> set[str]:
+    """The tool names a plan schema allows (the union of its steps' `tool` enums)."""
+    return {name for branch in schema["properties"]["steps"]["items"]["anyOf"]
+            for name in branch["properties"]["tool"]["enum"]}

@@ -1,21 +1,19 @@
-"""The tool contract: typed inputs, media outputs as bytes, one registry.
+"""The tool contract: typed inputs and the field types tools share, media outputs as bytes.
 
 A tool never touches the database or the asset store. It reads its inputs (including earlier assets,
 through `ToolContext.asset`) and returns a `ToolResult`; the executor in `agent/` stores the bytes
 content-addressed and writes the lineage. That keeps every tool runnable on its own
-(`storyloom tool run`) and testable without a database.
+(`storyloom tool run`) and testable without a database. Tools are found by name in `tools.registry`.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Protocol
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
-
-if TYPE_CHECKING:
-    from tools.models import ModelManager
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class ToolError(Exception):
@@ -29,9 +27,6 @@ def asset_ref(kind: str, description: str) -> Any:
     the right sort of output before anything runs.
     """
     return Field(pattern=r"^[0-9a-f]{32}$", description=description, json_schema_extra={"x-asset-kind": kind})
-
-
-AssetId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
 
 
 def _strip_not_blank(value: str) -> str:
@@ -54,6 +49,16 @@ def multiple_of(step: int, why: str = "") -> AfterValidator:
     return AfterValidator(check)
 
 
+# Seeds, one home for both bounds. Every engine takes a seed up to MAX_SEED (torch.Generator.manual_seed
+# up to 2**64 - 1, hibari's numpy default_rng any size), so a tool argument may be any 32-bit seed.
+MAX_SEED = 2**32 - 1
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
+# A request's seed (API, CLI, recipes) has 31 bits, as the API documents. Recipes and revisions derive
+# a step's seed by adding an offset (per scene, per deliverable, 7919 per revision round); the room
+# between the two bounds keeps every derived seed a valid tool seed.
+MAX_REQUEST_SEED = 2**31 - 1
+RequestSeed = Annotated[int, Field(ge=0, le=MAX_REQUEST_SEED)]
+
 ImageSide = Annotated[int, multiple_of(8, "the image model works in 8 px latents")]
 # LTX-Video's VAE compresses 32x32 pixels into one latent.
 VideoSide = Annotated[int, multiple_of(32, "the video model works in 32 px blocks")]
@@ -63,6 +68,23 @@ class ToolInput(BaseModel):
     """Base of every tool's input model: unknown arguments are an error, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class MediaInput(ToolInput):
+    """Base of the scores that take an image or a video: exactly one of the two (and a subclass's
+    `frames`, the video sampling, only with a video)."""
+
+    image: Annotated[str | None, asset_ref("image", "The image to score (an image asset id); or give `video`.")] = None
+    video: Annotated[str | None, asset_ref("video", "The video to score (a video asset id); or give `image`.")] = None
+
+    @model_validator(mode="after")
+    def _exactly_one_medium(self) -> MediaInput:
+        if (self.image is None) == (self.video is None):
+            given = "both were given" if self.image else "neither was given"
+            raise ValueError(f"give exactly one of `image` or `video` ({given})")
+        if self.image is not None and "frames" in self.model_fields_set:
+            raise ValueError("`frames` applies to a `video` only; an image is scored as it is")
+        return self
 
 
 @dataclass
@@ -105,11 +127,21 @@ class AssetView:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+class Models(Protocol):
+    """What a tool asks of the model manager (`tools.model_manager.ModelManager`, which imports this module)."""
+
+    def use(self, role: str) -> AbstractContextManager[Any]:
+        """The role's loaded model, held for the block."""
+
+    def spec(self, role: str) -> Any:
+        """The role's `tools.profiles.ModelSpec`."""
+
+
 @dataclass
 class ToolContext:
     """What the executor hands a tool: the models, a way to open earlier assets, a cancel check."""
 
-    models: ModelManager
+    models: Models
     resolve: Callable[[str], AssetView]
     cancelled: Callable[[], bool] = lambda: False
 
@@ -127,7 +159,7 @@ class ToolContext:
 
 
 class Tool:
-    """Base class: subclasses set `name`, `input_model`, `outputs`, a docstring, and `run()`.
+    """Base class: subclasses set `name`, `input_model`, `outputs` (and `values`), a docstring, and `run()`.
 
     Constructing a tool is free; models load on first use through `ctx.models`.
     """
@@ -135,6 +167,9 @@ class Tool:
     name: ClassVar[str]
     input_model: ClassVar[type[ToolInput]]
     outputs: ClassVar[dict[str, str]] = {}  # output slot -> asset kind
+    # The text values (keys of ToolResult.values) a later step may take as an argument through
+    # {"$value": "<step>.<name>"}: a caption, a description, a transcript.
+    values: ClassVar[frozenset[str]] = frozenset()
     model_role: ClassVar[str | None] = None  # the profile role whose model this tool runs
 
     @classmethod
@@ -178,32 +213,3 @@ def format_validation_error(exc: ValidationError) -> str:
         loc = ".".join(str(p) for p in err["loc"]) or "(arguments)"
         parts.append(f"argument `{loc}`: {err['msg']}")
     return "; ".join(parts)
-
-
-_REGISTRY: dict[str, type[Tool]] = {}
-
-
-def register(cls: type[Tool]) -> type[Tool]:
-    """Class decorator: make a tool findable by name."""
-    if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
-        raise ValueError(f"two tools are named {cls.name!r}")
-    _REGISTRY[cls.name] = cls
-    return cls
-
-
-def get_tool(name: str) -> Tool:
-    """A fresh instance of the tool called `name` (ToolError when there is none)."""
-    load_builtin_tools()
-    if name not in _REGISTRY:
-        raise ToolError(f"unknown tool {name!r}; known tools: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name]()
-
-
-def all_tools() -> dict[str, type[Tool]]:
-    load_builtin_tools()
-    return dict(sorted(_REGISTRY.items()))
-
-
-def load_builtin_tools() -> None:
-    """Import the tool modules so their @register runs (cheap: they import torch lazily)."""
-    from tools import caption, compose, consistency, image, montage, scoring, speech, video  # noqa: F401

@@ -1,4 +1,5 @@
-"""Pure scoring arithmetic for the critic: word error rate with a documented normalisation, and cosines.
+"""Pure scoring arithmetic for the critic: word error rate with a documented normalisation, cosines,
+and the CLIPScore convention.
 
 No models here (nothing heavier than numpy and jiwer is imported), so these run anywhere and are
 tested against jiwer and hand-made vectors directly.
@@ -127,3 +128,8 @@ def mean(values: Sequence[float]) -> float:
     if not len(values):
         raise ValueError("mean of no values")
     return float(sum(values) / len(values))
+
+
+def clip_score_from_cosine(cosine: float) -> float:
+    """The torchmetrics CLIPScore convention: 100 * max(cosine, 0)."""
+    return 100.0 * max(float(cosine), 0.0)

@@ -31,6 +31,11 @@ class ModelSpec:
     def real(self) -> bool:
         return self.source != "tiny"
 
+    @property
+    def hub_revision(self) -> str | None:
+        """The revision to ask `from_pretrained` for: none for a tiny model, which is built locally."""
+        return None if self.source == "tiny" else self.revision
+
 
 def package_dir(package: str) -> Path | None:
     """Folder of an installed package without importing it (some import heavy or broken deps)."""
@@ -40,14 +45,15 @@ def package_dir(package: str) -> Path | None:
     return Path(list(spec.submodule_search_locations)[0])
 
 
-_IMAGE = "tools.image:load_text_to_image"
-_VIDEO = "tools.video:load_text_to_video"
-_CAPTION = "tools.caption:load_captioner"
-_CLIP = "tools.scoring:load_clip"
-_TTS = "tools.speech:load_tts"
-_STT = "tools.speech:load_stt"
-_EMBED = "tools.scoring:load_embedder"
-_LLM = "tools.textgen:load_llm"
+# Loaders as "module:function", imported when a role is first used: each engine module is named after its role.
+_IMAGE = "tools.engines.text_to_image:load_text_to_image"
+_VIDEO = "tools.engines.text_to_video:load_text_to_video"
+_CAPTION = "tools.engines.captioner:load_captioner"
+_CLIP = "tools.engines.clip:load_clip"
+_TTS = "tools.engines.tts:load_tts"
+_STT = "tools.engines.stt:load_stt"
+_EMBED = "tools.engines.embedder:load_embedder"
+_LLM = "tools.engines.llm:load_llm"
 
 _SHARED_OFFLINE = {
     "tts": ModelSpec("tts", "hibari-tts/heart", "package", _TTS, options={"package": "hibari"}),

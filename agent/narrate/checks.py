@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from agent.narrate.fit import AdCue, respeak_slower
-from agent.narrate.gaps import Interval, overlaps
 from agent.narrate.steps import call_tool
-from agent.narrate.style import style_problems
 from agent.narrate.types import NarrationContext
-from tools.audio import resample
 from tools.base import ToolError
+from tools.media.audio import resample
+from tools.narration.gaps import Interval, overlaps
+from tools.narration.style import style_problems
 
 SLOWER = 0.9
 OVERLAP_TOLERANCE_S = 0.05  # VAD frames are 32 ms; less than that is measurement noise

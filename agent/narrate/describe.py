@@ -18,12 +18,12 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from agent.llm import ask_model
-from agent.narrate.gaps import Gap
 from agent.narrate.steps import executor, import_file
-from agent.narrate.style import clean, style_problems
 from agent.narrate.types import NarrationContext
 from agent.plan_schema import Plan, PlanStep
 from tools.base import ToolError
+from tools.narration.gaps import Gap
+from tools.narration.style import clean, style_problems
 
 SAMPLE_S = 0.5
 SHOT_CHANGE = 0.12  # mean absolute thumbnail difference (0..1) that starts a new shot

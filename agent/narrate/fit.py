@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.narrate.describe import budget_words
-from agent.narrate.gaps import Gap
 from agent.narrate.steps import call_tool
 from agent.narrate.types import NarrationContext
 from tools.base import ToolError
+from tools.narration.gaps import Gap
 
 LEAD_S = 0.3  # a breath after the dialogue before the describer speaks
 TAIL_S = 0.2  # ...and before the dialogue resumes

@@ -15,14 +15,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from agent.llm import ask_model
-from agent.narrate import pixels
 from agent.narrate.library import Item
-from agent.narrate.metadata import check_written, write_described_copy, xmp_fields
 from agent.narrate.steps import call_tool, import_file
-from agent.narrate.style import INTERPRETATION_WORDS, clean, shorten, style_problems
 from agent.narrate.types import ItemResult, NarrationContext
 from tools.base import ToolError
-from tools.media import open_image
+from tools.media.image import open_image
+from tools.narration import pixels
+from tools.narration.metadata import check_written, write_described_copy, xmp_fields
+from tools.narration.style import INTERPRETATION_WORDS, clean, shorten, style_problems
 
 ALT_TARGET = 125  # WebAIM / screen-reader practice; the hard limit is settings.narration.alt_max_chars
 COMPLEX_WORDS = ("chart", "graph", "diagram", "infographic", "map", "table", "plot", "flowchart", "screenshot")

@@ -16,7 +16,8 @@ from typing import Any
 
 from agent.narrate.sidecar import SIDECAR_SUFFIXES, read_sidecar, sidecar_text
 from tools.base import ToolError, one_line
-from tools.media import open_image, wav_missing_bytes
+from tools.media.audio import wav_missing_bytes
+from tools.media.image import open_image
 
 __all__ = ["Item", "check_roots", "discover", "inside", "sidecar_text", "detect_kind", "check_container"]
 # Files a narration job writes; met again in a library (an --out inside a root) they are not media.

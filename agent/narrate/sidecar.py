@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from agent.narrate.metadata import read_embedded
+from tools.narration.metadata import read_embedded
 
 SIDECAR_SUFFIXES = (".context.txt", ".context.json")
 SIDECAR_KEYS = ("page_text", "caption", "cast", "decorative", "purpose", "complex", "long_description",

@@ -1,4 +1,4 @@
-"""Audio description of one video (issue 7, item 3): dialogue, gaps, described shots, fitted cues,
+"""Audio description of one video: dialogue, gaps, described shots, fitted cues,
 the description track and mix, the described MP4 and the full-text alternative.
 
 Model work (transcription, captions, the LLM, speech, round trips) runs as steps of the job's run,
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from agent.llm import LLMError
-from agent.narrate import admix, checks
+from agent.narrate import checks
 from agent.narrate.describe import (
     caption_shots,
     hold_last,
@@ -25,18 +25,18 @@ from agent.narrate.describe import (
     split_shots,
 )
 from agent.narrate.fit import AdCue, fit_cue, word_budget
-from agent.narrate.gaps import Gap, find_gaps, speech_intervals, vad_intervals
 from agent.narrate.library import check_container
 from agent.narrate.sidecar import sidecar_text
 from agent.narrate.steps import asset_path, call_tool, import_file
-from agent.narrate.transcript import dialogue_lines, transcript_html
 from agent.narrate.types import ItemResult, NarrationContext
 from memory import repo
-from tools.audio import read_audio, resample
 from tools.base import ToolError, one_line
-from tools.media import encode_wav
-from tools.mp4 import video_duration
-from tools.vtt import format_vtt, split_cue
+from tools.media.audio import encode_wav, read_audio, resample
+from tools.media.mp4 import video_duration
+from tools.media.vtt import format_vtt, split_cue
+from tools.narration import admix
+from tools.narration.gaps import Gap, find_gaps, speech_intervals, vad_intervals
+from tools.narration.transcript import dialogue_lines, transcript_html
 
 SILENT_RATE = 24000  # the description track's rate when the video has no sound of its own
 OCR_WARNING = "on-screen text is not read: no OCR model is available (give it as `on_screen_text` in the sidecar)"

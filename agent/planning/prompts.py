@@ -13,9 +13,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from agent.plan_schema import MAX_STEPS, VALUE_OUTPUTS, Plan, input_schema
+from agent.plan_schema import MAX_STEPS, Plan, input_schema
 from agent.planning.intent import INTENTS
-from tools.base import get_tool
+from tools.registry import all_tools, get_tool
 
 STEP_ID = r"[a-z][a-z0-9_-]{0,23}"
 LLM_STRING_CAP = 400
@@ -96,7 +96,7 @@ def tool_line(name: str) -> str:
     """'- speak: Speak text aloud... Outputs: audio (audio). Input schema: {...}'."""
     tool = get_tool(name)
     outputs = ", ".join(f"{slot} ({kind})" for slot, kind in tool.outputs.items()) or "none"
-    values = ", ".join(sorted(VALUE_OUTPUTS.get(name, ())))
+    values = ", ".join(sorted(tool.values))
     extra = f" Text values: {values}." if values else ""
     description = " ".join(tool.description().split())
     schema = json.dumps(_compact(_inline(input_schema(name))), separators=(",", ":"))
@@ -108,12 +108,6 @@ def plan_schema(tools: Sequence[str], *, max_steps: int = MAX_STEPS) -> dict[str
     return {"type": "object", "additionalProperties": False, "required": ["steps"], "properties": {
         "steps": {"type": "array", "minItems": 1, "maxItems": max_steps,
                   "items": {"anyOf": [_step_schema(name) for name in tools]}}}}
-
-
-def schema_tools(schema: dict[str, Any]) -> set[str]:
-    """The tool names a plan schema allows (the union of its steps' `tool` enums)."""
-    return {name for branch in schema["properties"]["steps"]["items"]["anyOf"]
-            for name in branch["properties"]["tool"]["enum"]}
 
 
 def _step_schema(name: str) -> dict[str, Any]:
@@ -152,7 +146,7 @@ def _for_llm(node: Any) -> Any:
     node = {k: v for k, v in node.items() if k not in ("title", "description", "default")}
     if node.get("type") == "string" and "enum" not in node and "pattern" not in node:
         capped = {**node, "maxLength": min(node.get("maxLength", LLM_STRING_CAP), LLM_STRING_CAP)}
-        texts = "(" + "|".join(sorted(set().union(*VALUE_OUTPUTS.values()))) + ")"
+        texts = "(" + "|".join(sorted(set().union(*(t.values for t in all_tools().values())))) + ")"
         return {"anyOf": [capped, _ref_object("$value", texts)]}
     out = {}
     for key, value in node.items():
@@ -173,8 +167,6 @@ def _ref_object(key: str, names: str) -> dict[str, Any]:
 
 
 def _slots_of_kind(kind: str) -> list[str]:
-    from tools.base import all_tools
-
     return sorted({slot for t in all_tools().values() for slot, k in t.outputs.items() if k == kind}) or [kind]
 
 

@@ -21,9 +21,8 @@ from agent.plan_schema import MAX_STEPS, Plan, PlanStep
 from agent.recipes.fallback import fallback_storyboard
 from agent.recipes.story import compile_plan
 from agent.recipes.storyboard import Storyboard
-from agent.requests import MAX_SEED
 from agent.settings import StorySettings
-from tools.base import ImageSide, VideoSide
+from tools.base import MAX_SEED, ImageSide, RequestSeed, VideoSide
 
 MAX_DELIVERABLES = 12
 
@@ -41,7 +40,7 @@ class ImageSpec(_Spec):
     width: ImageSide = Field(default=512, ge=64, le=1024, description="Pixels; a multiple of 8.")
     height: ImageSide = Field(default=512, ge=64, le=1024, description="Pixels; a multiple of 8.")
     count: int = Field(default=1, ge=1, le=4, description="How many variations to make.")
-    seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="Fixes the result; empty = the brief's.")
+    seed: RequestSeed | None = Field(default=None, description="Fixes the result; empty = the brief's.")
     steps: int | None = Field(default=None, ge=1, le=50, description="Denoising steps; empty = the profile's default.")
 
 
@@ -57,7 +56,7 @@ class VideoSpec(_Spec):
                                    description="0-based position of the image deliverable to animate; empty = none.")
     width: VideoSide = Field(default=256, ge=64, le=768, description="Pixels; a multiple of 32.")
     height: VideoSide = Field(default=256, ge=64, le=768, description="Pixels; a multiple of 32.")
-    seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="Fixes the result; empty = the brief's.")
+    seed: RequestSeed | None = Field(default=None, description="Fixes the result; empty = the brief's.")
     steps: int | None = Field(default=None, ge=1, le=50, description="Denoising steps; empty = the profile's default.")
 
 
@@ -100,7 +99,7 @@ class Brief(BaseModel):
     style: str = Field(default="", max_length=300, description="How it should look and sound.")
     deliverables: list[Deliverable] = Field(min_length=1, max_length=MAX_DELIVERABLES,
                                             description="What to make, in order; others refer to them by position.")
-    seed: int = Field(default=0, ge=0, le=MAX_SEED, description="Seeds every deliverable that has none of its own.")
+    seed: RequestSeed = Field(default=0, description="Seeds every deliverable that has none of its own.")
 
     @field_validator("goal")
     @classmethod

@@ -20,7 +20,7 @@ from agent.recipes.brief import Brief, NarrationSpec, StorySpec, compile_brief, 
 from agent.recipes.story import write_storyboard
 from agent.recipes.storyboard import Storyboard
 from agent.settings import StorySettings
-from tools.textgen import english_ratio
+from tools.engines.llm import english_ratio
 
 SYSTEM = "You write short voice-overs for product and campaign videos. Answer only with JSON."
 WORDS_PER_SECOND = 2.4  # a calm narrator; hibari at speed 1.0 says about 2.5

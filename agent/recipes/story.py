@@ -19,7 +19,7 @@ from agent.plan_schema import Plan, PlanStep
 from agent.recipes.fallback import fallback_scene, fallback_storyboard
 from agent.recipes.storyboard import Character, Scene, Storyboard
 from agent.settings import StorySettings
-from tools.textgen import english_ratio
+from tools.engines.llm import english_ratio
 
 SYSTEM = "You are a children's author who writes short, vivid picture-book stories. Answer only with JSON."
 

@@ -16,7 +16,8 @@ from agent.plan_schema import PlanStep
 from agent.runtime import Runtime
 from agent.service.runs import create_run
 from memory import repo
-from tools.base import ToolError, get_tool
+from tools.base import ToolError
+from tools.registry import get_tool
 
 PLACEHOLDER = "0" * 32
 
@@ -55,8 +56,9 @@ def run_tool(rt: Runtime, name: str, args: dict[str, Any]) -> dict[str, Any]:
     with rt.db.session() as s:
         repo.update_run(s, run_id, status=outcome.status, error=outcome.error, finished_at=datetime.now(UTC))
         assets = [_describe(rt, repo.get_asset(s, a)) for a in outcome.outputs.values()]
+        values = repo.get_step(s, run_id, step.id).values or {}  # as recorded: says `cached` on a hit
     return {"run_id": run_id, "tool": name, "status": outcome.status, "error": outcome.error,
-            "values": outcome.values, "assets": assets}
+            "values": values, "assets": assets}
 
 
 def _import(rt: Runtime, run_id: str, path: Path) -> str:

@@ -12,7 +12,7 @@ from api.cli.render import console, print_json
 from api.errors import UsageError
 from memory.db import current_revision, make_engine, upgrade
 from tools.base import ToolError
-from tools.models import ModelManager
+from tools.model_manager import ModelManager
 from tools.profiles import local_path, profile_specs
 
 

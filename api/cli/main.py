@@ -1,15 +1,19 @@
 """The `storyloom` command line: the parser and the dispatch to each command. Arguments are checked
-before anything is created, so a bad call prints one line, exits 2 and leaves nothing behind. Heavy
-libraries (torch, diffusers, transformers) load only when a command runs a model.
+before anything is created, so a bad call prints one line, exits 2 and leaves nothing behind.
+
+Each command's module is imported by name when that command runs (the table in `_dispatch`), so
+`storyloom --help` and a usage error answer at once without loading the database, web or model
+libraries. This is the only import by name in the project and it points one way: main -> command.
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
+import warnings
 from pathlib import Path
 
-from api.cli import admin, evaluate, narrate, runs, server, tool_calls
 from api.errors import UsageError
 
 PROFILES = ("auto", "offline", "cpu", "gpu")
@@ -113,18 +117,22 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+COMMANDS = {
+    ("story", None): "runs:story", ("plan", None): "runs:plan", ("run", None): "runs:run",
+    ("runs", "list"): "runs:runs_list", ("runs", "show"): "runs:runs_show",
+    ("models", "list"): "admin:models_list", ("models", "prepare"): "admin:models_prepare",
+    ("db", "upgrade"): "admin:db_upgrade", ("keys", "create"): "admin:keys_create",
+    ("keys", "list"): "admin:keys_list", ("keys", "revoke"): "admin:keys_revoke",
+    ("serve", None): "server:serve", ("narrate", None): "narrate:narrate",
+    ("tool", "run"): "tool_calls:tool_run", ("tool", "list"): "tool_calls:tool_list",
+    ("eval", None): "evaluate:evaluate",
+}
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     _quiet_libraries()
-    handler = {
-        ("story", None): runs.story, ("plan", None): runs.plan, ("run", None): runs.run,
-        ("runs", "list"): runs.runs_list, ("runs", "show"): runs.runs_show,
-        ("models", "list"): admin.models_list, ("models", "prepare"): admin.models_prepare,
-        ("db", "upgrade"): admin.db_upgrade, ("keys", "create"): admin.keys_create,
-        ("keys", "list"): admin.keys_list, ("keys", "revoke"): admin.keys_revoke,
-        ("serve", None): server.serve, ("narrate", None): narrate.narrate,
-        ("tool", "run"): tool_calls.tool_run, ("tool", "list"): tool_calls.tool_list,
-        ("eval", None): evaluate.evaluate,
-    }[(args.command, getattr(args, "action", None))]
+    module, name = COMMANDS[(args.command, getattr(args, "action", None))].split(":")
+    handler = getattr(importlib.import_module(f"api.cli.{module}"), name)
     return handler(args)
 
 
@@ -133,8 +141,6 @@ def _quiet_libraries() -> None:
     for name, value in {"TRANSFORMERS_VERBOSITY": "error", "DIFFUSERS_VERBOSITY": "error",
                         "TOKENIZERS_PARALLELISM": "false", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}.items():
         os.environ.setdefault(name, value)
-    import warnings
-
     warnings.filterwarnings("ignore")
 
 

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from agent.planning.llm_planner import plan_request
 from agent.recipes import story as story_recipe
-from agent.requests import MAX_SEED, FreeformRequest, StoryRequest
+from agent.requests import FreeformRequest, StoryRequest
 from agent.service.runs import create_freeform_run, create_story_run, execute_run
 from agent.service.summary import summarize
 from api.cli import render
@@ -15,6 +15,7 @@ from api.cli.common import check_writable_dir, runtime
 from api.cli.render import print_json
 from api.errors import UsageError
 from memory import repo
+from tools.base import MAX_REQUEST_SEED
 
 
 def story(args: argparse.Namespace) -> int:
@@ -42,7 +43,7 @@ def _request_error(exc: ValidationError) -> str:
     if field == "scenes":
         return "--scenes must be between 1 and 24"
     if field == "seed":
-        return f"--seed must be between 0 and {MAX_SEED}"
+        return f"--seed must be between 0 and {MAX_REQUEST_SEED}"
     return f"{field}: {err['msg'].removeprefix('Value error, ')}"
 
 

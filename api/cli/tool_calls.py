@@ -8,7 +8,8 @@ from agent.service.tool_runs import check_call, run_tool
 from api.cli.common import runtime
 from api.cli.render import print_json
 from api.errors import UsageError
-from tools.base import ToolError, all_tools
+from tools.base import ToolError
+from tools.registry import all_tools
 
 
 def tool_run(args: argparse.Namespace) -> int:

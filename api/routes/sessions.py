@@ -7,13 +7,14 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from agent.requests import MAX_PROMPT_CHARS, MAX_SEED
+from agent.requests import MAX_PROMPT_CHARS
 from agent.service import chat
 from api.deps import ERRORS, SSE_RESPONSE, Owner, event_stream, run_json, runtime, start_run, wants_stream
 from api.errors import ApiError
 from api.schemas import ErrorBody, RunOut, SessionList, SessionOut
 from api.views import owned_session
 from memory import repo
+from tools.base import RequestSeed
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"], responses=ERRORS)
 
@@ -27,7 +28,7 @@ class Turn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     content: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS,
                          description='What you want, e.g. "make the seal wear a red scarf in scene 2".')
-    seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    seed: RequestSeed = 0
 
 
 @router.post("", response_model=SessionOut, status_code=201, summary="Start a chat session")

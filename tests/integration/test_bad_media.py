@@ -11,7 +11,8 @@ from agent.executor import Executor
 from agent.plan_schema import PlanStep
 from memory import repo
 from tests.integration.test_caption import encode_test_video
-from tools.media import encode_png, encode_wav
+from tools.media.audio import encode_wav
+from tools.media.image import encode_png
 
 
 def _png(size=(32, 32)) -> bytes:

@@ -14,15 +14,11 @@ from PIL import Image
 
 from tests.helpers import Assets
 from tools.base import ToolError
-from tools.caption import (
-    CaptionImage,
-    CaptionVideo,
-    build_tiny_captioner,
-    keyframe_spans,
-    merge_segments,
-    sample_keyframes,
-)
-from tools.media import encode_png
+from tools.caption_image import CaptionImage
+from tools.caption_video import CaptionVideo
+from tools.engines.captioner import build_tiny_captioner
+from tools.media.image import encode_png
+from tools.media.keyframes import keyframe_spans, merge_segments, sample_keyframes
 
 RED, BLUE = (220, 30, 30), (30, 30, 220)
 

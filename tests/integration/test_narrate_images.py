@@ -5,14 +5,14 @@ import os
 import webvtt
 from PIL import Image
 
-from agent.narrate.metadata import read_embedded
-from agent.narrate.style import style_problems
 from agent.runtime import Runtime
 from agent.service.runs import narrate_library
 from memory import repo
 from tests.fixtures.narrate_media import SPEECH, bar_chart, border, scene, speech_wav, truncated_png
 from tools.metrics import word_errors
-from tools.models import ModelManager
+from tools.model_manager import ModelManager
+from tools.narration.metadata import read_embedded
+from tools.narration.style import style_problems
 
 ODD_NAME = "<i>rule.png"
 

@@ -16,16 +16,16 @@ import pytest
 import soundfile as sf
 import webvtt
 
-from agent.narrate.admix import integrated_lufs
 from agent.narrate.checks import round_trip
 from agent.narrate.describe import rewrite
 from agent.narrate.fit import fit_cue
-from agent.narrate.gaps import Gap
 from agent.narrate.types import NarrationContext
 from agent.narrate.video import narrate_video
 from agent.service.runs import create_run
 from memory import repo
-from tools.mp4 import encode_mp4
+from tools.media.mp4 import encode_mp4
+from tools.narration.admix import integrated_lufs
+from tools.narration.gaps import Gap
 
 RATE, FPS, SIZE, SECONDS = 24000, 8, 128, 14.0
 HUM_HZ, HUM_LEVEL = 60.0, 0.05

@@ -12,10 +12,11 @@ import time
 from agent.llm import EmbeddedLLM, ServerLLM
 from agent.plan_schema import ALLOWED_TOOLS, validate_plan
 from agent.planning.llm_planner import parse_plan, plan_request
-from agent.planning.prompts import DATA_CLOSE, DATA_OPEN, schema_tools
+from agent.planning.prompts import DATA_CLOSE, DATA_OPEN
 from agent.recipes.freeform import EXAMPLE_REQUEST
 from agent.settings import LLMSettings
 from tests.fixtures.fake_openai import HANG
+from tests.helpers import schema_tools
 
 FREEFORM = ALLOWED_TOOLS["freeform"]
 TIMEOUT = 2.0

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import tools.consistency  # noqa: F401  (registers the consistency tools)
 from tests.helpers import Assets
 from tests.integration.test_caption import make_test_video
-from tools.base import ToolError, get_tool
-from tools.caption import sample_keyframes
-from tools.media import encode_png
+from tools.base import ToolError
+from tools.media.image import encode_png
+from tools.media.keyframes import sample_keyframes
 from tools.metrics import cosine, normalise
+from tools.registry import get_tool
 
 RED, GREEN, BLUE, YELLOW = (220, 30, 30), (30, 200, 30), (30, 30, 220), (230, 220, 40)
 

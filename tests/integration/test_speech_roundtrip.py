@@ -9,9 +9,10 @@ import soundfile as sf
 import webvtt
 
 from tests.helpers import Assets
-from tools.base import ToolError, get_tool
-from tools.media import encode_wav
-from tools.vtt import vtt_timestamp
+from tools.base import ToolError
+from tools.media.audio import encode_wav
+from tools.media.vtt import vtt_timestamp
+from tools.registry import get_tool
 
 SENTENCES = "The lighthouse keeper climbed the stairs. A gray seal waited on the rocks. The lamp shone all night."
 

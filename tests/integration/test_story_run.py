@@ -12,7 +12,7 @@ from agent.requests import StoryRequest
 from agent.service.runs import create_story_run, execute_run
 from agent.settings import LLMSettings
 from memory import repo
-from tools.models import ModelManager
+from tools.model_manager import ModelManager
 
 PROMPT = "a bedtime story about a lighthouse keeper and a seal"
 

@@ -7,8 +7,9 @@ import pytest
 from PIL import Image
 
 from tests.helpers import Assets
-from tools.base import ToolError, get_tool
-from tools.tiny import build_tokenizer, ensure_built
+from tools.base import ToolError
+from tools.engines.tiny import build_tokenizer, ensure_built
+from tools.registry import get_tool
 
 
 def _digest(folder):
@@ -17,7 +18,7 @@ def _digest(folder):
 
 
 def test_tiny_builds_are_identical(tmp_path):
-    from tools.tiny import build_clip
+    from tools.engines.clip import build_clip
 
     a = ensure_built(tmp_path / "a", build_clip)
     b = ensure_built(tmp_path / "b", build_clip)
@@ -63,7 +64,7 @@ def test_same_seed_same_image_and_batches_match_single_calls(models):
 def test_clip_score_matches_a_hand_computation(tmp_path, models):
     assets = Assets(tmp_path)
     image = Image.new("RGB", (48, 48), (10, 120, 200))
-    from tools.media import encode_png
+    from tools.media.image import encode_png
 
     asset = assets.add(encode_png(image), "image", "image/png")
     tool = get_tool("clip_score")
@@ -79,7 +80,7 @@ def test_clip_score_matches_a_hand_computation(tmp_path, models):
 def test_reference_image_steers_the_result(tmp_path, models):
     """Image-to-image starts from the reference: another reference gives another picture, the same one
     the same picture. (The tiny VAE is random, so it cannot keep colours; real ones do.)"""
-    from tools.media import encode_png
+    from tools.media.image import encode_png
 
     assets = Assets(tmp_path)
     red, blue = (assets.add(encode_png(Image.new("RGB", (64, 64), c)), "image", "image/png")

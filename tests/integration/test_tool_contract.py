@@ -14,8 +14,10 @@ from PIL import Image
 
 from tests.helpers import Assets
 from tests.integration.test_caption import make_test_video
-from tools.base import ToolError, all_tools, get_tool
-from tools.media import encode_png, encode_wav
+from tools.base import ToolError
+from tools.media.audio import encode_wav
+from tools.media.image import encode_png
+from tools.registry import BUILTIN_TOOLS, all_tools, get_tool
 
 SENTENCE = "The keeper lit the lamp. The seal swam home."
 
@@ -86,6 +88,18 @@ def test_outputs_decode(name, tmp_path, models):
         _decodes(art)
     if tool.model_role:
         assert result.model_id == models.spec(tool.model_role).model_id
+
+
+def test_every_builtin_tool_lives_in_the_module_of_its_name():
+    assert set(BUILTIN_TOOLS) == set(all_tools())
+    assert {name: cls.__module__ for name, cls in all_tools().items()} == {n: f"tools.{n}" for n in BUILTIN_TOOLS}
+
+
+@pytest.mark.parametrize("name", sorted(n for n, t in all_tools().items() if t.values))
+def test_declared_values_are_returned_as_text(name, tmp_path, models):
+    tool, assets = get_tool(name), Assets(tmp_path)
+    result = tool.run(tool.parse(EXAMPLES[name](assets)), assets.context(models))
+    assert all(isinstance(result.values[value], str) for value in tool.values)
 
 
 def _decodes(art) -> None:

@@ -13,8 +13,10 @@ from PIL import Image
 
 from tests.helpers import Assets
 from tools.base import ToolContext, ToolError
-from tools.media import encode_png, encode_wav
-from tools.video import GenerateVideo, build_tiny_video, nearest_frame_count
+from tools.engines.text_to_video import build_tiny_video, nearest_frame_count
+from tools.generate_video import GenerateVideo
+from tools.media.audio import encode_wav
+from tools.media.image import encode_png
 
 SMALL = {"prompt": "a red fox running", "seconds": 1, "fps": 8, "width": 64, "height": 64, "seed": 1}
 

@@ -6,9 +6,9 @@ from agent.llm import LLMError, LLMUnavailable, explain_unavailable
 from agent.plan_schema import ALLOWED_TOOLS, validate_plan
 from agent.planning.intent import check_request, keyword_intent
 from agent.planning.llm_planner import plan_request
-from agent.planning.prompts import DATA_CLOSE, DATA_OPEN, data_block, plan_schema, schema_tools, tool_line
+from agent.planning.prompts import DATA_CLOSE, DATA_OPEN, data_block, plan_schema, tool_line
 from agent.recipes.freeform import EXAMPLE_REQUEST, clauses, freeform_plan, seconds_of, subject_of
-from tests.helpers import ScriptedLLM
+from tests.helpers import ScriptedLLM, schema_tools
 
 FREEFORM = ALLOWED_TOOLS["freeform"]
 

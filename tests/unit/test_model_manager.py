@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tools.models import ModelManager, ModelUnavailable, estimate_bytes
+from tools.model_manager import ModelManager, ModelUnavailable, estimate_bytes
 from tools.profiles import ModelSpec
 
 LOADED: list[str] = []

@@ -1,28 +1,21 @@
-"""The library: discovery, safety, kinds by content, sidecars and embedded metadata, pixel heuristics,
-XMP alt text written and read back. No models."""
+"""The library: discovery, safety, kinds by content, sidecars. No models. (Embedded metadata, XMP alt
+text and pixel heuristics are tested in test_narration.py with their code.)"""
 import json
 import os
 
 import numpy as np
 import pytest
 from PIL import Image
-from PIL.PngImagePlugin import PngInfo
 
-from agent.narrate import pixels
 from agent.narrate.library import check_container, check_roots, discover
-from agent.narrate.metadata import (
-    check_written,
-    read_embedded,
-    read_xmp,
-    write_described_copy,
-    xmp_field,
-    xmp_fields,
-)
 from agent.narrate.sidecar import MAX_SIDECAR_BYTES
-from agent.narrate.style import clean
-from tests.fixtures.narrate_media import BARS, bar_chart, border, scene, truncated_png
-from tools.media import encode_wav
-from tools.mp4 import encode_mp4
+from tests.fixtures.narrate_media import bar_chart, scene, truncated_png
+from tools.media.audio import encode_wav
+from tools.media.mp4 import encode_mp4
+from tools.narration.metadata import (
+    check_written,
+    write_described_copy,
+)
 
 
 def _tone(path, seconds=0.5):
@@ -122,37 +115,6 @@ def test_a_broken_sidecar_is_an_item_error(tmp_path):
     assert discover([tmp_path])[0].error == "sidecar photo.context.json: decorative must be true or false"
 
 
-def test_existing_metadata_is_context(tmp_path):
-    info = PngInfo()
-    info.add_text("Description", "Map of the old town")
-    Image.new("RGB", (64, 64), "white").save(tmp_path / "map.png", pnginfo=info)
-    assert read_embedded(tmp_path / "map.png") == {"embedded_description": "Map of the old town"}
-
-
-@pytest.mark.parametrize("source", ["photo.png", "photo.jpg"])
-def test_xmp_alt_text_reads_back(tmp_path, source):
-    image = scene(tmp_path / source)
-    alt, extended = "Sun & hills <at> dusk.", "A yellow disc above green slopes; \"quoted\" text."
-    copy = write_described_copy(image, tmp_path / "out" / "photo", alt, extended)
-    assert copy.suffix == image.suffix and check_written(copy, alt, extended) == []
-    assert xmp_field(read_xmp(copy), "AltTextAccessibility") == alt
-    assert read_embedded(copy) == {"embedded_alt": alt, "embedded_description": extended}
-    assert Image.open(copy).size == Image.open(image).size
-
-
-def test_pixel_heuristics_tell_decoration_charts_and_photos_apart(tmp_path):
-    strip = pixels.analyse(Image.open(border(tmp_path / "b.png")).convert("RGB"))
-    chart = pixels.analyse(Image.open(bar_chart(tmp_path / "c.png")).convert("RGB"))
-    photo = pixels.analyse(Image.open(scene(tmp_path / "s.png")).convert("RGB"))
-    assert "thin strip" in pixels.decorative_reason(strip)
-    assert pixels.decorative_reason(chart) is None and pixels.decorative_reason(photo) is None
-    assert pixels.complex_kind(chart) == "bar chart" and len(chart.bars) == len(BARS)
-    assert pixels.complex_kind(photo) is None
-    summary = pixels.chart_summary(chart)
-    expected = ", ".join(f"{round(100 * h / max(BARS))}%" for h in BARS)
-    assert summary.startswith("Bar chart with 4 vertical bars in blue on axes.") and expected in summary
-
-
 def test_a_playlist_reading_media_outside_the_library_is_refused(tmp_path):
     root, private = tmp_path / "lib", tmp_path / "private"
     root.mkdir(), private.mkdir()
@@ -231,24 +193,3 @@ def test_an_out_folder_holding_the_library_is_refused(tmp_path):
     with pytest.raises(ValueError, match="must not contain the library"):
         discover([tmp_path / "site" / "media"], exclude=tmp_path / "site")
     assert [i.rel for i in discover([tmp_path / "site"], exclude=tmp_path / "site" / "out")] == ["media/a.png"]
-
-
-def test_xmp_fields_are_xml_safe_and_capped(tmp_path):
-    image = scene(tmp_path / "photo.jpg")
-    alt, extended = "A red\x07 door\x00.", "word " * 20_000  # 100 kB: over a JPEG's 65 kB XMP segment
-    safe_alt, safe_extended, warnings = xmp_fields(alt, extended)
-    assert safe_alt == "A red door." and len(safe_extended) <= 2000
-    assert warnings == ["extended description cut to 2000 of 99999 characters in the image's XMP"]
-    copy = write_described_copy(image, tmp_path / "out" / "photo", alt, extended)
-    assert check_written(copy, alt, extended) == []
-    assert read_embedded(copy)["embedded_alt"] == "A red door."
-    assert clean("a lamp\x0b on\x1b a desk") == "A lamp on a desk."
-
-
-def test_an_xmp_packet_that_does_not_parse_is_reported(tmp_path):
-    info = PngInfo()
-    info.add_itxt("XML:com.adobe.xmp", "<x:xmpmeta><Iptc4xmpCore:AltTextAccessibility><rdf:Alt><rdf:li>Door"
-                                       "</rdf:li></rdf:Alt></Iptc4xmpCore:AltTextAccessibility>")
-    Image.new("RGB", (32, 32), "white").save(tmp_path / "bad.png", pnginfo=info)
-    problems = check_written(tmp_path / "bad.png", "Door", "")
-    assert len(problems) == 1 and problems[0].startswith("the XMP packet in bad.png does not parse as XML")

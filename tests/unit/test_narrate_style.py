@@ -2,30 +2,10 @@
 import pytest
 
 from agent.narrate.images import grounded, rule_alt, without_interpretation
-from agent.narrate.pixels import Pixels
-from agent.narrate.style import clean, shorten, style_problems
+from tools.narration.pixels import Pixels
+from tools.narration.style import style_problems
 
 PHOTO = Pixels(width=320, height=240, std=60.0, flat=0.1, background=0.1, axes=False)
-
-
-@pytest.mark.parametrize("raw", ["image of a dog on a beach", "A picture of a dog on a beach",
-                                 "  Photo of:  a dog on a beach  "])
-def test_clean_drops_the_medium_and_ends_with_a_full_stop(raw):
-    assert clean(raw) == "A dog on a beach."
-
-
-def test_shorten_cuts_at_a_word_and_keeps_the_limit():
-    text = "A long line of red and blue boats moored along the quay at low tide in the evening."
-    short = shorten(text, 40)
-    assert len(short) <= 40 and short.endswith(".") and text.startswith(short[:-1])
-
-
-def test_style_problems_name_each_broken_rule():
-    assert style_problems("Image of a happy dog, probably asleep.", max_chars=20) == [
-        'starts by naming the medium ("image of")', "interprets instead of describing (happy, probably)",
-        "38 characters, over 20"]
-    assert style_problems("A dog asleep on a rug.", max_chars=150) == []
-    assert style_problems("   ") == ["empty"]
 
 
 def test_without_interpretation_removes_judging_words_only():

@@ -1,7 +1,8 @@
-from agent.plan_schema import Plan, PlanStep, dependencies, iter_refs, resolve_refs, validate_plan
+from agent.plan_schema import Plan, PlanStep, dependencies, resolve_refs, validate_plan
 from agent.recipes.fallback import fallback_storyboard
 from agent.recipes.story import compile_plan
 from agent.settings import StorySettings
+from tests.helpers import iter_refs
 
 ID = "a" * 32
 

@@ -5,7 +5,6 @@ import pytest
 from agent.plan_schema import (
     ALLOWED_TOOLS,
     MAX_STEPS,
-    VALUE_OUTPUTS,
     Plan,
     PlanStep,
     asset_kind_at,
@@ -14,7 +13,7 @@ from agent.plan_schema import (
     resolve_refs,
     validate_plan,
 )
-from tools.base import all_tools, get_tool
+from tools.registry import all_tools, get_tool
 
 IMG = {"id": "img", "tool": "generate_image", "args": {"prompt": "a fox"}}
 CLIP = {"id": "clip", "tool": "generate_video", "args": {"prompt": "a fox runs", "image": {"$ref": "img.image"}}}
@@ -29,7 +28,6 @@ def test_allowed_tools_exist_and_narration_cannot_draw():
     assert set(ALLOWED_TOOLS) == {"story", "brief", "narration", "freeform"}
     assert set().union(*ALLOWED_TOOLS.values()) <= set(all_tools())
     assert "generate_image" not in ALLOWED_TOOLS["narration"] and "clip_score" not in ALLOWED_TOOLS["freeform"]
-    assert set(VALUE_OUTPUTS) <= set(all_tools())
     errors = validate_plan(_plan(IMG), ALLOWED_TOOLS["narration"])
     assert errors == ["step img: tool 'generate_image' is not allowed for this run"]
 

@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from tools.audio import duck_gain, trailing_silence
-from tools.speech import MAX_HOTWORDS, _Take, hotwords
+from tools.engines.stt import MAX_HOTWORDS, hotwords
+from tools.media.audio import duck_gain, trailing_silence
+from tools.speak import _Take
 
 RATE = 1000
 

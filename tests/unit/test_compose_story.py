@@ -13,9 +13,9 @@ import webvtt
 from PIL import Image
 
 from tools.base import AssetView, ToolContext, ToolError
-from tools.compose import ComposeStory
-from tools.media import encode_wav
-from tools.vtt import format_vtt, sentence_cues, split_cue, vtt_timestamp
+from tools.compose_story import ComposeStory
+from tools.media.audio import encode_wav
+from tools.media.vtt import format_vtt, sentence_cues, split_cue, vtt_timestamp
 
 RATE = 24000
 RED, BLUE = (220, 30, 30), (30, 40, 210)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.audio import duck_gain
 from tools.base import ToolError
+from tools.media.audio import duck_gain
 
 DUCK_MARGIN_DB = 2.0  # ducking deeper than asked, so the measured drop is safely past the floor
 RAMP_S = 0.2

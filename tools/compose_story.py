@@ -1,7 +1,7 @@
-"""Compose a story video: scene images held while their narration plays, plus WebVTT subtitles.
+"""compose_story: a story video of scene images held while their narration plays, plus WebVTT subtitles.
 
-The WebVTT helpers live in `tools.vtt` and the MP4/audio encoding in `tools.mp4` / `tools.audio`
-(shared with `compose_video` in `tools.montage`).
+The WebVTT helpers live in `tools.media.vtt` and the MP4/audio encoding in `tools.media.mp4` /
+`tools.media.audio` (shared with `compose_video`).
 """
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
-from tools.audio import read_audio, resample
-from tools.base import Artifact, Text, Tool, ToolContext, ToolError, ToolInput, ToolResult, asset_ref, register
-from tools.media import open_image
-from tools.mp4 import FrameInput, check_cancelled, encode_mp4, fit_image, frame_counts, measure_duration
-from tools.vtt import format_vtt, narration_cues, truncate
+from tools.base import Artifact, Text, Tool, ToolContext, ToolError, ToolInput, ToolResult, asset_ref
+from tools.media.audio import read_audio, resample
+from tools.media.image import open_image
+from tools.media.mp4 import FrameInput, check_cancelled, encode_mp4, fit_image, frame_counts, measure_duration
+from tools.media.vtt import format_vtt, narration_cues, truncate
+from tools.registry import register
 
 MAX_TOTAL_SECONDS = 3600.0
 INTENT_CHARS = 500
@@ -27,7 +28,6 @@ class SceneInput(ToolInput):
     image: str = asset_ref("image", "The image shown for the whole scene.")
     audio: str = asset_ref("audio", "The narration clip; the scene lasts exactly as long as this clip.")
     text: Text = Field(min_length=1, max_length=5000, description="The narration text, shown as subtitles.")
-
 
 
 class ComposeStoryInput(FrameInput):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from html import escape
 
-from tools.vtt import vtt_timestamp
+from tools.media.vtt import vtt_timestamp
 
 _STYLE = ("body{font:1.05rem/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}"
           "p{margin:.4rem 0}time{color:#555;font-variant-numeric:tabular-nums;margin-right:.6rem}"

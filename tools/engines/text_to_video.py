@@ -1,4 +1,5 @@
-"""Text-to-video and image-to-video with LTX-Video: the `generate_video` tool, its loader, its tiny build.
+"""Text-to-video and image-to-video with LTX-Video: the pipelines `generate_video` runs, their loader,
+and the tiny offline build.
 
 LTX-Video's VAE turns 32x32 pixels into one latent and 8 frames into one latent frame (after the
 first), so a clip has 8k+1 frames and sides that are multiples of 32. The tiny offline model is built
@@ -6,33 +7,15 @@ with the same ratios, so the same arguments give the same frame counts offline a
 """
 from __future__ import annotations
 
-import random
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import Field, model_validator
-
-from tools.base import (
-    Artifact,
-    Text,
-    Tool,
-    ToolContext,
-    ToolError,
-    ToolInput,
-    ToolResult,
-    VideoSide,
-    asset_ref,
-    register,
-)
-from tools.media import open_image
+from tools.base import ToolError
+from tools.engines.tiny import SEED, TOKENIZER_DIR, pretrained_source
 from tools.profiles import ModelSpec
-from tools.tiny import SEED, TOKENIZER_DIR, pretrained_source
 
-MAX_SEED = 2**32 - 1
 MAX_FRAMES = 241  # 8 x 30 + 1: about ten seconds at 24 fps, within the lengths LTX-Video was trained on
 PROMPT_TOKENS = 128  # LTX-Video's prompt length (the pipeline's max_sequence_length)
 # The negative prompt from LTX-Video's model card; used only when classifier-free guidance is on.
@@ -121,7 +104,7 @@ def load_text_to_video(spec: ModelSpec, manager) -> TextToVideo:
     diffusers_logging.disable_progress_bar()  # callers show their own progress
     source = pretrained_source(spec, manager.models_dir)
     dtype = getattr(torch, spec.options.get("dtype", "float32"))
-    pipe = DiffusionPipeline.from_pretrained(source, dtype=dtype, revision=_revision(spec))
+    pipe = DiffusionPipeline.from_pretrained(source, dtype=dtype, revision=spec.hub_revision)
     i2v = _image_to_video(pipe)
     if getattr(manager, "cpu_offload", False) and manager.device.startswith("cuda"):
         pipe.enable_model_cpu_offload()  # the hooks sit on the shared modules, so the i2v pipeline uses them too
@@ -137,10 +120,6 @@ def _image_to_video(pipe: Any) -> Any | None:
     from diffusers import LTXImageToVideoPipeline, LTXPipeline
 
     return LTXImageToVideoPipeline(**pipe.components) if isinstance(pipe, LTXPipeline) else None
-
-
-def _revision(spec: ModelSpec) -> str | None:
-    return None if spec.source == "tiny" else spec.revision
 
 
 def build_tiny_video(out: Path) -> None:
@@ -182,87 +161,3 @@ def build_tiny_video(out: Path) -> None:
     pipe = LTXPipeline(scheduler=scheduler, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
                        transformer=transformer)
     pipe.save_pretrained(str(out))
-
-
-def encode_frames_mp4(frames: list[Any], fps: int) -> bytes:
-    """PIL frames as an H.264 (yuv420p) MP4 at exactly `fps`, video only; an odd side loses its last
-    pixel row or column, since yuv420p halves the colour resolution and needs even sides."""
-    import av
-    import numpy as np
-
-    if not frames:
-        raise ValueError("no frames to encode")
-    width, height = frames[0].width // 2 * 2, frames[0].height // 2 * 2
-    # The mp4 muxer seeks back to write its index and +faststart rewrites the file: write a real file.
-    with tempfile.TemporaryDirectory(prefix="storyloom-video-") as tmp:
-        path = Path(tmp) / "clip.mp4"
-        with av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"}) as container:
-            stream = container.add_stream("libx264", rate=fps)
-            stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-            stream.time_base = Fraction(1, fps)
-            stream.options = {"preset": "veryfast", "crf": "20"}
-            for pts, image in enumerate(frames):
-                rgb = np.ascontiguousarray(np.asarray(image.convert("RGB"))[:height, :width])
-                frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-                frame.pts, frame.time_base = pts, Fraction(1, fps)
-                container.mux(stream.encode(frame))
-            container.mux(stream.encode(None))
-        return path.read_bytes()
-
-
-class GenerateVideoInput(ToolInput):
-    """Arguments of `generate_video`."""
-
-    prompt: Text = Field(min_length=1, max_length=2000, description="What happens in the clip.")
-    image: Annotated[str | None, asset_ref("image", "A picture to animate; empty = video from text alone.")] = None
-    seconds: float = Field(default=2.0, ge=0.5, le=10, description="Length; rounded to the model's frame steps.")
-    fps: int = Field(default=8, ge=4, le=30, description="Frames per second.")
-    width: VideoSide = Field(default=256, ge=64, le=1280, description="Pixels; a multiple of 32.")
-    height: VideoSide = Field(default=256, ge=64, le=1280, description="Pixels; a multiple of 32.")
-    seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="Fixes the result; empty = random.")
-    steps: int | None = Field(default=None, ge=1, le=100, description="Denoising steps; empty = profile default.")
-
-
-    @model_validator(mode="after")
-    def _not_too_long(self) -> GenerateVideoInput:
-        if round(self.seconds * self.fps) > MAX_FRAMES:
-            raise ValueError(f"`seconds` x `fps` = {self.seconds:g} x {self.fps} asks for "
-                             f"{round(self.seconds * self.fps)} frames; the limit is {MAX_FRAMES}")
-        return self
-
-
-@register
-class GenerateVideo(Tool):
-    """Make a short video clip from a text prompt, or animate a reference image (image-to-video); returns an H.264 MP4 asset."""  # noqa: E501
-
-    name = "generate_video"
-    input_model = GenerateVideoInput
-    outputs = {"video": "video"}
-    model_role = "text_to_video"
-
-    def run(self, args: GenerateVideoInput, ctx: ToolContext) -> ToolResult:
-        seed = args.seed if args.seed is not None else random.randint(0, MAX_SEED)
-        image = _reference_image(ctx, args.image) if args.image else None
-        with ctx.models.use(self.model_role) as model:
-            steps = args.steps or model.spec.options.get("steps", 8)
-            frames = model.generate(
-                args.prompt, seed=seed, frames=round(args.seconds * args.fps), fps=args.fps, width=args.width,
-                height=args.height, steps=steps, image=image, cancelled=ctx.cancelled,
-            )
-            guidance = model.guidance()
-        width, height = frames[0].size
-        params = {"fps": args.fps, "frames": len(frames), "seed": seed, "steps": steps, "image": args.image,
-                  "width": width, "height": height, "guidance_scale": guidance}
-        artifact = Artifact(
-            name="video", kind="video", mime="video/mp4", data=encode_frames_mp4(frames, args.fps),
-            intent=args.prompt, width=width, height=height, duration=len(frames) / args.fps, params=params,
-        )
-        return ToolResult(artifacts=[artifact], model_id=model.spec.model_id, model_revision=_revision(model.spec))
-
-
-def _reference_image(ctx: ToolContext, asset_id: str) -> Any:
-    view = ctx.asset(asset_id, "image")
-    try:
-        return open_image(view.path)
-    except ToolError as exc:
-        raise ToolError(f"image asset {asset_id}: {exc}") from None

@@ -12,8 +12,10 @@ import webvtt
 from PIL import Image
 
 from tests.helpers import Assets
-from tools.base import ToolError, get_tool
-from tools.media import encode_png, encode_wav
+from tools.base import ToolError
+from tools.media.audio import encode_wav
+from tools.media.image import encode_png
+from tools.registry import get_tool
 
 GREEN, MAGENTA = (30, 200, 40), (200, 30, 190)
 SIZE, FPS = 64, 12

@@ -1,4 +1,4 @@
-"""compose_video: stills with a slow pan/zoom or video clips, narration, subtitles, a ducked soundtrack.
+"""compose_video: a video of stills with a slow pan/zoom or video clips, narration, subtitles, a ducked soundtrack.
 
 Audio is written as mono AAC: narration is mono, and a stereo soundtrack is folded down; one
 channel keeps the mix (and the ducking test) simple at no loss for speech. Clips' own audio is not
@@ -13,10 +13,10 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from tools.audio import duck_gain, looped, read_audio, resample
-from tools.base import Artifact, Tool, ToolContext, ToolError, ToolInput, ToolResult, asset_ref, register
-from tools.media import open_image
-from tools.mp4 import (
+from tools.base import Artifact, Tool, ToolContext, ToolError, ToolInput, ToolResult, asset_ref
+from tools.media.audio import duck_gain, looped, read_audio, resample
+from tools.media.image import open_image
+from tools.media.mp4 import (
     FrameInput,
     Mp4Writer,
     check_cancelled,
@@ -27,7 +27,8 @@ from tools.mp4 import (
     measure_duration,
     video_duration,
 )
-from tools.vtt import format_vtt, narration_cues, truncate
+from tools.media.vtt import format_vtt, narration_cues, truncate
+from tools.registry import register
 
 Motion = Literal["none", "zoom_in", "zoom_out", "pan_left", "pan_right"]
 ZOOM = 0.9  # the tight end of a zoom (and the window of a pan): 90% of the frame

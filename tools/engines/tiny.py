@@ -8,11 +8,14 @@ the same weights on every machine, so seeded outputs are reproducible.
 """
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+from tools.profiles import ModelSpec, local_path
 
 VOCAB_SIZE = 1000
 SEED = 0
@@ -39,7 +42,7 @@ def ensure_built(target: Path, build: Callable[[Path], None], version: str = BUI
     return target
 
 
-TOKENIZER_DIR = Path(__file__).parent / "assets" / "tiny-tokenizer"
+TOKENIZER_DIR = Path(__file__).parents[1] / "assets" / "tiny-tokenizer"
 
 
 def _corpus() -> list[str]:
@@ -57,7 +60,7 @@ def train_tokenizer(out: Path = TOKENIZER_DIR) -> None:
     BPE training breaks ties between equally frequent pairs in hash order, so two trainings differ
     in a few merges; the result is therefore trained once and shipped in tools/assets, which keeps
     every build (and every seeded image) identical across machines. Re-train with
-    `python -m tools.tiny`.
+    `python -m tools.engines.tiny`.
     """
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 
@@ -80,89 +83,33 @@ def build_tokenizer(out: Path) -> None:
     CLIPTokenizer.from_pretrained(str(TOKENIZER_DIR), model_max_length=77).save_pretrained(str(out))
 
 
-def _text_config() -> dict:
+def text_config() -> dict:
+    """The text encoder shared by the tiny CLIP and Stable Diffusion builds (one tokenizer, one shape)."""
     return dict(
         bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=32, intermediate_size=37,
         num_attention_heads=4, num_hidden_layers=2, vocab_size=VOCAB_SIZE, max_position_embeddings=77,
     )
 
 
-def build_sd(out: Path) -> None:
-    """A Stable-Diffusion-shaped pipeline (UNet, VAE, CLIP text encoder, Euler scheduler), a few MB."""
-    import torch
-    from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionPipeline, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
-
-    torch.manual_seed(SEED)
-    unet = UNet2DConditionModel(
-        block_out_channels=(32, 64), layers_per_block=1, sample_size=32, in_channels=4, out_channels=4,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=32,
-    )
-    # Four VAE blocks downsample 8x, as in real Stable Diffusion: a 256 px image denoises as 32x32
-    # latents. Few channels at full resolution keep decoding (otherwise ~75% of the time) cheap on a CPU.
-    vae = AutoencoderKL(
-        block_out_channels=[8, 16, 32, 32], norm_num_groups=8, in_channels=3, out_channels=3, latent_channels=4,
-        sample_size=256, down_block_types=["DownEncoderBlock2D"] * 4, up_block_types=["UpDecoderBlock2D"] * 4,
-    )
-    text_encoder = CLIPTextModel(CLIPTextConfig(**_text_config()))
-    scheduler = EulerDiscreteScheduler(
-        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", timestep_spacing="trailing",
-        steps_offset=1,
-    )
-    pipe = StableDiffusionPipeline(
-        unet=unet, vae=vae, text_encoder=text_encoder, scheduler=scheduler,
-        tokenizer=CLIPTokenizer.from_pretrained(str(TOKENIZER_DIR), model_max_length=77),
-        safety_checker=None, feature_extractor=None, requires_safety_checker=False,
-    )
-    pipe.save_pretrained(str(out))
-
-
-def build_clip(out: Path) -> None:
-    """A CLIP dual encoder (32-dim projections, 32 px images) with its processor."""
-    import torch
-    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor, CLIPTokenizer
-
-    torch.manual_seed(SEED)
-    config = CLIPConfig(
-        text_config=_text_config(),
-        vision_config=dict(
-            hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2,
-            image_size=32, patch_size=4,
-        ),
-        projection_dim=32,
-    )
-    CLIPModel(config).save_pretrained(str(out))
-    processor = CLIPProcessor(
-        image_processor=CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}),
-        tokenizer=CLIPTokenizer.from_pretrained(str(TOKENIZER_DIR), model_max_length=77),
-    )
-    processor.save_pretrained(str(out))
-
-
-# Tiny model name -> "module:function" that builds it into a folder (each tool module owns its builder).
+# Tiny model name -> "module:function" that builds it into a folder (each engine module owns its builder).
 BUILDERS: dict[str, str] = {
-    "tiny-sd": "tools.tiny:build_sd",
-    "tiny-clip": "tools.tiny:build_clip",
-    "tiny-ltx-video": "tools.video:build_tiny_video",
-    "tiny-blip": "tools.caption:build_tiny_captioner",
+    "tiny-sd": "tools.engines.text_to_image:build_sd",
+    "tiny-clip": "tools.engines.clip:build_clip",
+    "tiny-ltx-video": "tools.engines.text_to_video:build_tiny_video",
+    "tiny-blip": "tools.engines.captioner:build_tiny_captioner",
 }
 
 
 def builder(name: str) -> Callable[[Path], None]:
-    import importlib
-
     module, func = BUILDERS[name].split(":")
     return getattr(importlib.import_module(module), func)
 
 
-def pretrained_source(spec, models_dir: Path) -> str:
+def pretrained_source(spec: ModelSpec, models_dir: Path) -> str:
     """What to hand `from_pretrained`: the hub id, or the local folder of a tiny model (built if
     needed), so tiny and real models load through exactly the same call."""
     if spec.source != "tiny":
         return spec.model_id
-    from tools.profiles import local_path
-
     path = local_path(spec, models_dir)
     return str(ensure_built(path, builder(path.name)))
 

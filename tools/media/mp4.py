@@ -1,4 +1,4 @@
-"""MP4 writing (H.264 + AAC) and video clip reading shared by the compose tools; no model code here."""
+"""MP4 writing (H.264 + AAC, or video only for generated clips) and video clip reading; no model code here."""
 from __future__ import annotations
 
 import io
@@ -6,6 +6,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import Field, field_validator
@@ -91,6 +92,31 @@ def encode_mp4(width: int, height: int, fps: int, rate: int, write: Callable[[Mp
             writer = Mp4Writer(container, width, height, fps, rate)
             write(writer)
             writer.flush()
+        return path.read_bytes()
+
+
+def encode_frames_mp4(frames: list[Any], fps: int) -> bytes:
+    """PIL frames as an H.264 (yuv420p) MP4 at exactly `fps`, video only; an odd side loses its last
+    pixel row or column, since yuv420p halves the colour resolution and needs even sides."""
+    import av
+
+    if not frames:
+        raise ValueError("no frames to encode")
+    width, height = frames[0].width // 2 * 2, frames[0].height // 2 * 2
+    # The mp4 muxer seeks back to write its index and +faststart rewrites the file: write a real file.
+    with tempfile.TemporaryDirectory(prefix="storyloom-video-") as tmp:
+        path = Path(tmp) / "clip.mp4"
+        with av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"}) as container:
+            stream = container.add_stream("libx264", rate=fps)
+            stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+            stream.time_base = Fraction(1, fps)
+            stream.options = {"preset": "veryfast", "crf": "20"}
+            for pts, image in enumerate(frames):
+                rgb = np.ascontiguousarray(np.asarray(image.convert("RGB"))[:height, :width])
+                frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+                frame.pts, frame.time_base = pts, Fraction(1, fps)
+                container.mux(stream.encode(frame))
+            container.mux(stream.encode(None))
         return path.read_bytes()
 
 

@@ -1,4 +1,5 @@
-"""The embedded in-process LLM: transformers generation constrained to a JSON schema by xgrammar.
+"""The embedded in-process LLM (the `llm` role): transformers generation constrained to a JSON schema by
+xgrammar; and the common-English check the recipes hold its answers to.
 
 Constrained decoding is what lets a 135M-parameter model return a valid storyboard every time: the
 grammar masks every token that would break the schema, so the answer always parses.
@@ -12,8 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from tools.engines.tiny import ensure_built
 from tools.profiles import ModelSpec, local_path, package_dir
-from tools.tiny import ensure_built
 
 
 @dataclass
