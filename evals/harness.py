@@ -100,4 +100,5 @@ def _narration_case(rt, case: dict[str, Any]) -> dict[str, Any]:
     return {"id": case["id"], "status": "succeeded", "error": None, "seconds": round(time.perf_counter() - started, 2),
             "stages": {"narration": round(time.perf_counter() - started, 2)},
             "metrics": {"narration_wer": [values["narration_wer"]]}, "rounds": [0], "passed": verdict.passed,
-            "hypothesis": values["hypothesis"]}
+            "hypothesis": values["hypothesis"], "words": values["hits"] + values["substitutions"] + values["deletions"],
+            "word_errors": values["substitutions"] + values["deletions"] + values["insertions"]}

@@ -34,7 +34,18 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         "rounds_to_pass": dict(sorted(Counter(max(c["rounds"] or [0]) for c in passed).items())),
         "stage_seconds": {s: round(statistics.mean(v), 2) for s, v in stages.items()},
         "seconds_per_case": round(statistics.mean(c["seconds"] for c in cases), 2) if cases else 0.0,
+        **({"round_trip": _round_trip(cases)} if any("words" in c for c in cases) else {}),
     }
+
+
+def _round_trip(cases: list[dict[str, Any]]) -> dict[str, Any]:
+    """Narration round trip over the suite: the corpus WER (all word errors over all script words) and how
+    many scripts came back word for word. Exactness is a figure here, not a test: which words whisper hears
+    depends on the CPU's rounding too ("waited" was heard as "weighted" on one machine)."""
+    heard = [c for c in cases if "words" in c]
+    words = sum(c["words"] for c in heard)
+    return {"corpus_wer": round(sum(c["word_errors"] for c in heard) / words, 4) if words else 0.0,
+            "exact": sum(c["word_errors"] == 0 for c in heard), "scripts": len(heard)}
 
 
 def _stats(v: list[float]) -> dict[str, float]:
@@ -58,6 +69,7 @@ def render_html(report: dict[str, Any]) -> str:
     parts = [f"<h1>{escape(title)}</h1>{warning}",
              f"<p>{summary['cases']} cases, pass rate {summary['pass_rate']:.0%}, {summary['seconds_per_case']} s per "
              f"case; gate {escape(json.dumps(report['gate']))}, up to {report['max_rounds']} revision rounds.</p>",
+             _round_trip_line(summary.get("round_trip")),
              _metrics_table(summary["metrics"], report["references"]), _plots(report),
              _small_table("rounds to pass", summary["rounds_to_pass"]),
              _small_table("mean seconds per stage", summary["stage_seconds"]), _cases_table(report["cases"])]
@@ -66,6 +78,13 @@ def render_html(report: dict[str, Any]) -> str:
             "collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}"
             ".warn{background:#fff3cd;padding:.6rem}img{max-width:100%}</style></head><body>"
             + "".join(parts) + "</body></html>\n")
+
+
+def _round_trip_line(round_trip: dict[str, Any] | None) -> str:
+    if not round_trip:
+        return ""
+    return (f"<p>Round trip: corpus WER {round_trip['corpus_wer']:.1%}; {round_trip['exact']} of "
+            f"{round_trip['scripts']} scripts heard word for word.</p>")
 
 
 def _metrics_table(metrics: dict[str, dict], references: dict[str, str]) -> str:

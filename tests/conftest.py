@@ -32,6 +32,16 @@ def _loopback_only(self, address):
 socket.socket.connect = _loopback_only
 
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA",
+                    "MKL_ENABLE_INSTRUCTIONS", "MKL_CBWR", "CT2_FORCE_CPU_ISA")
+
+
+def pytest_report_header(config) -> str:
+    """Model outputs vary with the CPU and the thread count (see the Makefile's `test` target): say which."""
+    chosen = ", ".join(f"{k}={os.environ[k]}" for k in THREAD_VARIABLES if k in os.environ) or "library defaults"
+    return f"cpus: {os.cpu_count()}; threads and kernels: {chosen}"
+
+
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
     MODELS_DIR.mkdir(parents=True, exist_ok=True)

@@ -19,8 +19,16 @@ def test_narration_suite_reports(runtime, tmp_path):
     assert data["profile"] == "offline" and data["summary"]["cases"] == 2
     assert data["summary"]["metrics"]["narration_wer"]["n"] == 2
     assert data["summary"]["metrics"]["narration_wer"]["max"] <= runtime.settings.critic.gates.offline.max_wer
+    # Exactness is reported, not tested: the count of scripts heard word for word and the corpus WER.
+    cases, round_trip = data["cases"], data["summary"]["round_trip"]
+    assert round_trip["scripts"] == 2 and round_trip["exact"] == sum(c["metrics"]["narration_wer"] == [0.0]
+                                                                     for c in cases)
+    errors, words = sum(c["word_errors"] for c in cases), sum(c["words"] for c in cases)
+    assert words == sum(len(case["text"].split()) for case in harness.load_suite("narration")["cases"][:2])
+    assert round_trip["corpus_wer"] == round(errors / words, 4) <= runtime.settings.critic.gates.offline.max_wer
     html = html_path.read_text()
     assert "data:image/png;base64," in html and "strong TTS round trip" in html and "tiny random models" in html
+    assert f"{round_trip['exact']} of 2 scripts heard word for word" in html
 
 
 def test_story_eval_from_the_command_line(env, tmp_path):

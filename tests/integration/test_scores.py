@@ -7,6 +7,7 @@ import tempfile
 from fractions import Fraction
 from pathlib import Path
 
+import jiwer
 import numpy as np
 import pytest
 from PIL import Image
@@ -21,8 +22,8 @@ from tools.registry import get_tool
 
 RED, GREEN, BLUE, YELLOW = (220, 30, 30), (30, 200, 30), (30, 30, 220), (230, 220, 40)
 
-# Sentences the offline round trip (hibari -> whisper tiny.en) hears word for word: the narration eval
-# reuses them. British spellings are fine where `tools.metrics.SPELLING` covers them.
+# Sentences the offline round trip (hibari -> whisper tiny.en) hears (nearly) word for word. British
+# spellings are fine where `tools.metrics.SPELLING` covers them.
 EVAL_SENTENCES = [
     "The lighthouse keeper climbed the stairs.",
     "A gray seal waited on the rocks.",
@@ -31,6 +32,13 @@ EVAL_SENTENCES = [
     "The children laughed and ran along the beach.",
     "In the morning, the fishermen sailed out to sea.",
 ]
+# The exact transcript is a property of the CPU, not of the code: ONNX Runtime, CTranslate2 and torch round
+# differently per instruction set and thread count, and "waited" was heard as "weighted" on one machine (noise
+# at -50 dB added to the speech does the same here). So the round trip may miss what rounding can make it miss
+# and no more: at most 5 % corpus WER (2 of these 48 words; one word is already 2.1 %, so a 2 % bound would be
+# exactness again) and at most one word lost per sentence. A broken voice, resampler or recogniser loses far
+# more. How many scripts come back exactly is a figure in the narration eval's report, not a test.
+MAX_CORPUS_WER = 0.05
 
 
 @pytest.fixture
@@ -167,12 +175,16 @@ def test_each_character_is_held_against_its_own_first_appearance(assets, models)
 # --- narration_wer ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sentence", EVAL_SENTENCES)
-def test_round_trip_of_eval_sentences_has_no_word_errors(sentence, tmp_path, models):
-    result = _run("narration_wer", {"text": sentence}, Assets(tmp_path), models)
-    assert result.values["narration_wer"] == 0.0, result.values["transcript"]
-    assert result.values["synthesised"] and result.values["reference"] == normalise(sentence)
-    assert result.model_id == models.spec("stt").model_id and result.values["tts"] == models.spec("tts").model_id
+def test_round_trip_of_eval_sentences_is_nearly_word_exact(tmp_path, models):
+    results = [_run("narration_wer", {"text": s}, Assets(tmp_path), models) for s in EVAL_SENTENCES]
+    values = [r.values for r in results]
+    heard = "\n".join(f"{v['narration_wer']:.3f} {v['reference']!r} heard as {v['transcript']!r}" for v in values)
+    corpus = jiwer.process_words([v["reference"] for v in values], [v["hypothesis"] for v in values])
+    assert corpus.wer <= MAX_CORPUS_WER, f"corpus WER {corpus.wer:.3f} over {MAX_CORPUS_WER}:\n{heard}"
+    assert all(v["substitutions"] + v["deletions"] <= 1 for v in values), f"a sentence lost 2+ words:\n{heard}"
+    assert [v["reference"] for v in values] == [normalise(s) for s in EVAL_SENTENCES]
+    assert all(v["synthesised"] and v["tts"] == models.spec("tts").model_id for v in values)
+    assert {r.model_id for r in results} == {models.spec("stt").model_id}
 
 
 def test_given_audio_that_says_something_else_has_word_errors(assets, models):
@@ -180,9 +192,11 @@ def test_given_audio_that_says_something_else_has_word_errors(assets, models):
     audio = assets.keep(spoken)["audio"]
     same = _run("narration_wer", {"text": "The seal swam home.", "audio": audio}, assets, models).values
     other = _run("narration_wer", {"text": "The keeper lit the lamp.", "audio": audio}, assets, models).values
-    assert same["narration_wer"] == 0.0 and not same["synthesised"] and "tts" not in same
-    assert other["narration_wer"] > 0 and other["hypothesis"] == "the seal swam home"
-    assert other["substitutions"] + other["deletions"] + other["insertions"] > 0
+    # One of the four words may be misheard on another CPU (see MAX_CORPUS_WER); the other script shares only
+    # "the" with what was said, so at least 3 of its 5 words are wrong on any machine.
+    assert same["narration_wer"] <= 0.25 and not same["synthesised"] and "tts" not in same, same["transcript"]
+    assert other["hypothesis"] == same["hypothesis"]  # the given audio was heard, the same way both times
+    assert other["narration_wer"] >= 0.6 and other["substitutions"] + other["deletions"] >= 3, other["transcript"]
 
 
 # --- bad arguments ------------------------------------------------------------------------------------------------

@@ -15,6 +15,10 @@ from tools.media.vtt import vtt_timestamp
 from tools.registry import get_tool
 
 SENTENCES = "The lighthouse keeper climbed the stairs. A gray seal waited on the rocks. The lamp shone all night."
+# Which words whisper hears depends on the CPU's rounding as well as on the speech ("waited" was heard as
+# "weighted" on one machine: see tests/integration/test_scores.py), so a round trip may miss one word of a
+# text, never two; lost speech or a broken recogniser loses many.
+MAX_WORD_ERRORS = 1
 
 
 def normalise(text: str) -> str:
@@ -23,14 +27,20 @@ def normalise(text: str) -> str:
                           jiwer.Strip()])(text)
 
 
-def test_speak_then_transcribe_gets_every_word(tmp_path, models):
+def word_errors(reference: str, heard: str) -> int:
+    """Substitutions, deletions and insertions between the normalised texts."""
+    out = jiwer.process_words(normalise(reference), normalise(heard))
+    return out.substitutions + out.deletions + out.insertions
+
+
+def test_speak_then_transcribe_hears_the_words(tmp_path, models):
     assets = Assets(tmp_path)
     ctx = assets.context(models)
     speak, transcribe = get_tool("speak"), get_tool("transcribe")
     spoken = speak.run(speak.parse({"text": SENTENCES}), ctx)
     audio = assets.keep(spoken)["audio"]
     heard = transcribe.run(transcribe.parse({"audio": audio}), ctx).values["text"]
-    assert jiwer.wer(normalise(SENTENCES), normalise(heard)) == 0.0
+    assert word_errors(SENTENCES, heard) <= MAX_WORD_ERRORS, heard
 
 
 def test_sentence_timings_cover_the_clip(tmp_path, models):
@@ -83,10 +93,10 @@ def test_a_slot_ten_percent_short_is_met_by_speaking_faster(tmp_path, models):
     assert 1.0 < params["speed"] <= 1.15 and params["max_seconds"] == slot and params["requested_speed"] == 1.0
     assert fitted.values["duration"] <= slot and _wav_seconds(fitted) <= slot
     assert params["segments"][-1]["end"] <= slot
-    # Only silence was cut, never speech: whisper still hears every word.
+    # Only silence was cut, never speech: whisper still hears the words, the last one too (a cut would take it).
     transcribe = get_tool("transcribe")
     heard = transcribe.run(transcribe.parse({"audio": assets.keep(fitted)["audio"]}), ctx).values["text"]
-    assert jiwer.wer(normalise(SLOT_TEXT), normalise(heard)) == 0.0
+    assert word_errors(SLOT_TEXT, heard) <= MAX_WORD_ERRORS and normalise(heard).endswith(" rocks"), heard
 
 
 def test_a_slot_forty_percent_short_is_refused_with_the_overrun(tmp_path, models):
@@ -111,6 +121,8 @@ def test_context_makes_names_heard_right(tmp_path, models):
     plain = transcribe.run(transcribe.parse({"audio": audio}), ctx).values
     hinted = transcribe.run(transcribe.parse({"audio": audio, "context": NAMES_CONTEXT}), ctx).values
     # Observed with whisper tiny.en (int8, CPU): "Captain Euler and Met Susanna at the harbor." without context.
+    # Exact names, yet not one machine's rounding: with the hints they still come back with white noise at
+    # -40 dB added to the speech and with CTranslate2's generic kernels (CT2_FORCE_CPU_ISA=GENERIC).
     assert not {"Oyelaran", "Zuzanna"} <= set(plain["text"].replace(".", "").split())
     assert "Oyelaran" in hinted["text"] and "Zuzanna" in hinted["text"]
     spoken = [w["word"].strip(".,") for w in hinted["words"]]
@@ -129,10 +141,17 @@ def test_captions_follow_the_segments(tmp_path, models):
     assert (captions.name, captions.kind, captions.mime) == ("subtitles", "subtitles", "text/vtt")
     cues = webvtt.from_buffer(io.StringIO(captions.data.decode("utf-8"))).captions
     segments = result.values["segments"]
-    assert len(cues) == len(segments) >= 1  # short sentences: one cue per segment
-    for cue, segment in zip(cues, segments, strict=True):
-        assert cue.text.replace("\n", " ") == segment["text"]
-        assert (cue.start, cue.end) == (vtt_timestamp(segment["start"]), vtt_timestamp(segment["end"]))
+    assert segments and len(cues) >= len(segments)
+    # Whisper decides where a segment ends, and that moves with the CPU's rounding; a segment longer than two
+    # subtitle lines becomes several cues. Either way each segment's cues cover it exactly and say its words.
+    covered = 0
+    for segment in segments:
+        start, end = vtt_timestamp(segment["start"]), vtt_timestamp(segment["end"])
+        inside = [c for c in cues if start <= c.start and c.end <= end]  # HH:MM:SS.mmm sorts as text
+        assert inside and (inside[0].start, inside[-1].end) == (start, end), (segment, [c.text for c in cues])
+        assert " ".join(c.text for c in inside).split() == segment["text"].split()
+        covered += len(inside)
+    assert covered == len(cues)
 
 
 def test_no_speech_gives_empty_captions(tmp_path, models):
