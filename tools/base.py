@@ -197,4 +197,17 @@ def all_tools() -> dict[str, type[Tool]]:
 
 def load_builtin_tools() -> None:
     """Import the tool modules so their @register runs (cheap: they import torch lazily)."""
-    from tools import caption, compose, consistency, image, montage, scoring, speech, video  # noqa: F401
+    from tools import (  # noqa: F401
+        caption,
+        classify_image,
+        compose,
+        consistency,
+        describe_image,
+        image,
+        montage,
+        ocr_image,
+        ocr_video,
+        scoring,
+        speech,
+        video,
+    )
