@@ -2,8 +2,9 @@
 
 Frames are sampled at the middles of equal spans about `interval` seconds long, never more than
 MAX_FRAMES (a long video gets longer spans), in one decoding pass that stops where the pictures end,
-whatever the header claims. A sample that looks like the last one read (grey thumbnails within
-SAME_PICTURE) reuses that reading instead of running OCR again, so a held title costs one pass.
+whatever the header claims. A sample whose grey thumbnail has no pixel more than CHANGED away from the
+last one read reuses that reading instead of running OCR again, so a held title costs one pass (the
+largest change, not the mean: a lower third appearing moves a mean by 1 level of 255, a pixel by 100).
 Consecutive samples reading the same text become one segment; its times are the edges of the spans
 around those samples, so an onset or end is placed within half a span of the truth.
 """
@@ -24,7 +25,8 @@ from tools.ocr_image import MIN_CONFIDENCE
 from tools.text_layout import layout_values
 
 MAX_FRAMES = 120
-SAME_PICTURE = 2.0  # mean absolute difference (0..255) of 64 x 36 grey thumbnails: the same picture
+THUMB = (128, 72)
+CHANGED = 32  # grey levels (0..255) one thumbnail pixel must move by for the picture to count as new
 SAME_TEXT = 0.9  # difflib ratio from which two readings are one text (a letter misread in one frame)
 
 
@@ -59,7 +61,7 @@ class OcrVideo(Tool):
                 if ctx.cancelled():
                     raise ToolError("cancelled")
                 thumb = _thumbnail(picture)
-                if last is None or np.abs(thumb - last[0]).mean() > SAME_PICTURE:
+                if last is None or np.abs(thumb - last[0]).max() > CHANGED:
                     last = (thumb, layout_values(reader.read(picture, args.min_confidence), *picture.size))
                     frames_read += 1
                 readings.append((span, last[1]))
@@ -96,7 +98,7 @@ def _same_text(a: str, b: str) -> bool:
 
 
 def _thumbnail(picture: Any) -> np.ndarray:
-    return np.asarray(picture.convert("L").resize((64, 36)), dtype=np.float32)
+    return np.asarray(picture.convert("L").resize(THUMB), dtype=np.float32)
 
 
 def sample_frames(path: Path, interval: float, label: str) -> Iterator[tuple[tuple[float, float], Any]]:

@@ -2,7 +2,8 @@
 
 - `offline`: works with no network. Real models that ship inside PyPI packages (hibari TTS, whisper
   tiny.en, MiniLM, SmolLM2-135M, PP-OCRv6, EfficientNet-Lite0) and tiny randomly initialised
-  diffusers/CLIP models built locally (seeded, so every build is identical). Quality numbers from this profile measure plumbing, not art.
+  diffusers/CLIP models built locally (seeded, so every build is identical). Quality numbers from this
+  profile measure plumbing, not art.
 - `cpu` / `gpu`: real Hugging Face models, downloaded on first use (`storyloom models prepare`).
 """
 from __future__ import annotations
