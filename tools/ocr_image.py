@@ -22,6 +22,10 @@ from tools.text_layout import TextBox, clean_text, layout_values, plausible
 
 MIN_CONFIDENCE = 0.5  # rapidocr's own default: below it a recognised string is mostly wrong
 DETECT_SIDE = 960  # the detector sees the picture at most this wide (PaddleOCR's default; 1080p at 0.5x)
+# onnxruntime threads per OCR call. One, measured: a 1080p frame took 0.66 s on one thread and 1.1 s on
+# two on this project's 2-core machines (idle; 0.95 s against 1.8 s when busy), since the second
+# thread spins for cores the rest of the service uses. Several steps in parallel use the other cores.
+THREADS = 1
 
 
 @dataclass
@@ -62,7 +66,7 @@ def load_ocr(spec: ModelSpec, manager) -> TextReader:
         "Global.use_cls": False,
         "Det.limit_type": "max",
         "Det.limit_side_len": int(spec.options.get("detect_side", DETECT_SIDE)),
-        "EngineConfig.onnxruntime.intra_op_num_threads": int(spec.options.get("threads", -1)),
+        "EngineConfig.onnxruntime.intra_op_num_threads": int(spec.options.get("threads", THREADS)),
     }
     engine = RapidOCR(params=params)
     # rapidocr creates its ONNX sessions lazily on the first call (seconds each); load them now so
