@@ -21,6 +21,7 @@ from pydantic import Field
 from tools.base import Tool, ToolContext, ToolError, ToolInput, ToolResult, asset_ref, register
 from tools.caption import keyframe_spans
 from tools.media import MAX_IMAGE_SIDE
+from tools.mp4 import check_cancelled
 from tools.ocr_image import MIN_CONFIDENCE
 from tools.text_layout import layout_values
 
@@ -58,8 +59,7 @@ class OcrVideo(Tool):
         frames_read, last = 0, None
         with ctx.models.use(self.model_role) as reader:
             for span, picture in sample_frames(view.path, args.interval, label):
-                if ctx.cancelled():
-                    raise ToolError("cancelled")
+                check_cancelled(ctx.cancelled)
                 thumb = _thumbnail(picture)
                 if last is None or np.abs(thumb - last[0]).max() > CHANGED:
                     last = (thumb, layout_values(reader.read(picture, args.min_confidence), *picture.size))
