@@ -12,7 +12,7 @@ import pytest
 
 from tests.helpers import Assets
 from tests.integration.test_ocr_image import WHITE, YELLOW, Words, draw, noisy_gradient
-from tools.base import ToolError, get_tool
+from tools.base import ToolContext, ToolError, get_tool
 from tools.media import encode_png
 from tools.ocr_video import MAX_FRAMES, text_segments
 
@@ -102,3 +102,12 @@ def test_a_misread_letter_does_not_split_a_segment():
     segments = text_segments(spans)
     assert [(s["start"], s["end"], s["text"]) for s in segments] == [
         (0.0, 2.0, "Seal Bay Ferry"), (3.0, 4.0, "Seal Bay Ferry")]
+
+
+def test_cancelling_stops_the_reading(clip, models, tmp_path):
+    assets = Assets(tmp_path)
+    tool = get_tool("ocr_video")
+    args = tool.parse({"video": assets.add(clip, "video", "video/mp4", duration=6.0)})
+    ctx = ToolContext(models=models, resolve=assets.views.__getitem__, cancelled=lambda: True)
+    with pytest.raises(ToolError, match="cancelled"):
+        tool.run(args, ctx)
