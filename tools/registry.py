@@ -14,6 +14,7 @@ from tools.base import Tool, ToolError
 BUILTIN_TOOLS = (
     "generate_image", "generate_video", "caption_image", "caption_video", "speak", "transcribe",
     "compose_story", "compose_video", "clip_score", "caption_score", "identity_consistency", "narration_wer",
+    "ocr_image", "ocr_video", "classify_image", "describe_image",
 )
 
 _REGISTRY: dict[str, type[Tool]] = {}

@@ -48,6 +48,10 @@ EXAMPLES = {
     "narration_wer": lambda a: {"text": SENTENCE, "audio": _speech(a)},
     "compose_story": lambda a: {"scenes": [{"image": _image(a), "audio": _speech(a), "text": SENTENCE}],
                                 "width": 64, "height": 64, "fps": 8},
+    "ocr_image": lambda a: {"image": _image(a)},
+    "ocr_video": lambda a: {"video": make_test_video(a), "interval": 1.0},
+    "classify_image": lambda a: {"image": _image(a), "top_k": 3},
+    "describe_image": lambda a: {"image": _image(a)},
 }
 
 

@@ -69,7 +69,7 @@ def test_decompression_bombs_and_huge_images_are_refused(tmp_path):
     Image.new("1", (9000, 100)).save(tmp_path / "wide.png")
     items = _by_name(discover([tmp_path]))
     assert "decompression bomb" in items["bomb.png"].error
-    assert items["wide.png"].error.endswith("is 9000x100; the limit is 8192 px a side")
+    assert "is 9000x100; the limit is 8192 px a side" in items["wide.png"].error
 
 
 def test_symlinks_out_of_the_root_are_refused_per_item(tmp_path):
