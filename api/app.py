@@ -43,8 +43,8 @@ def create_app(rt: Runtime) -> FastAPI:
     app.state.rt, app.state.runner, app.state.metrics = rt, runner, metrics
     install_handlers(app)
     app.add_middleware(BodyLimit, max_json=server.max_body_bytes, max_upload=server.max_upload_bytes)
-    from api.routes import assets, briefs, narrations, ops, runs, sessions
+    from api.routes import assets, briefs, narrations, ops, runs, sessions, studio
 
-    for module in (sessions, briefs, narrations, runs, assets, ops):
+    for module in (sessions, briefs, narrations, runs, assets, ops, studio):
         app.include_router(module.router)
     return app

@@ -1,0 +1,37 @@
+"""Renaming a chat session (the Studio's session list; any client may use it)."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.concurrency import run_in_threadpool
+
+from agent import chat
+from api.deps import ERRORS, Owner, runtime
+from api.schemas import SessionOut
+from api.views import owned_session
+from memory import repo
+
+router = APIRouter(prefix="/v1/sessions", tags=["sessions"], responses=ERRORS)
+
+
+class SessionPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=500, description="The new title, shown in lists.")
+
+    @field_validator("title")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the title is empty")
+        return " ".join(value.split())
+
+
+@router.patch("/{session_id}", response_model=SessionOut, summary="Rename a session")
+async def rename_session(request: Request, session_id: str, body: SessionPatch, owner: Owner) -> dict:
+    def rename() -> dict:
+        with runtime(request).db.session() as s:
+            owned_session(s, session_id, owner)
+            row = repo.update_session(s, session_id, title=body.title)
+            return chat.session_dict(row, repo.list_messages(s, session_id))
+
+    return await run_in_threadpool(rename)

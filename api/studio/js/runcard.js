@@ -1,0 +1,300 @@
+// One run, live: status and progress, the storyboard, each step as it starts and ends, pictures and
+// narration as they land, the critic's verdicts, then the video, downloads and the storybook.
+// It renders from the run's own endpoints: GET /v1/runs/{id} (+ /storyboard) and the event stream.
+import { call, fileBlob, saveBlob, TERMINAL } from './api.js';
+import { announce, badge, h, notify, replace, uid } from './dom.js';
+import { follow } from './sse.js';
+import { openAsset } from './assetpanel.js';
+import { preview, SceneCard, verdictLine, videoPlayer } from './scenes.js';
+import { storybookURL, storybookFile } from './storybook.js';
+import { describe, family, stepLabel } from './words.js';
+
+const DONE = new Set(['succeeded', 'failed']);
+
+export class RunCard {
+  constructor(runId, { onChangeScene = null, onRetried = null, onFinished = () => {}, level = 2 } = {}) {
+    Object.assign(this, { id: runId, onChangeScene, onRetried, onFinished, level });
+    this.summary = null; this.board = null; this.steps = new Map(); this.scenes = new Map(); this.seen = new Set();
+    this.controller = new AbortController();
+    this.build();
+  }
+
+  build() {
+    const titleId = uid('run');
+    this.title = h(`h${this.level}`, { id: titleId }, 'Run');
+    this.statusLine = h('p', { class: 'status-line' }, 'Loading…');
+    this.progress = h('progress', { 'aria-labelledby': titleId });
+    this.controls = h('div', { class: 'controls' });
+    this.boardPart = h('section', { hidden: true });
+    this.gallery = h('ul', { class: 'gallery', hidden: true });
+    this.stepList = h('ul', { class: 'steps' });
+    this.verdicts = h('ul', { class: 'verdicts' });
+    this.result = h('section', { hidden: true });
+    this.logList = h('ol', {});
+    this.log = h('details', { class: 'log', ontoggle: () => this.log.open && this.replay() },
+      h('summary', {}, 'Progress log'), this.logList);
+    // Issue 14 (review before rendering) puts the editable storyboard with Approve and Cancel here.
+    this.review = h('section', { class: 'review', hidden: true });
+    this.el = h('article', { class: 'run', 'aria-labelledby': titleId, dataset: { runId: this.id } },
+      h('header', {}, this.title, this.statusLine, this.progress, this.controls), this.review, this.boardPart,
+      this.gallery, h('h3', {}, 'Steps'), this.stepList, h('h3', {}, 'Critic'), this.verdicts, this.result, this.log);
+    replace(this.verdicts, h('li', { class: 'hint' }, 'No verdicts yet.'));
+  }
+
+  async start() {
+    try {
+      await this.refresh();
+    } catch (err) {
+      replace(this.statusLine, err.message);
+      return this;
+    }
+    if (TERMINAL.has(this.summary.status)) await this.finish(false);
+    else this.follow();
+    return this;
+  }
+
+  stop() { this.controller.abort(); }
+
+  // --- the event stream ---------------------------------------------------------------------
+  follow() {
+    if (this.following) return;
+    this.following = true;
+    const opened = { at: 0 };
+    follow(this.id, {
+      signal: this.controller.signal,
+      onEvent: (event) => this.onEvent(event, performance.now() - opened.at > 300),
+      onState: (state, last) => {
+        if (state === 'live') opened.at = opened.at || performance.now();
+        if (state === 'reconnecting') this.setStatus(`Connection lost; reconnecting from event ${last}…`);
+      },
+    }).catch((err) => notify(err.message));
+  }
+
+  replay() { if (!this.following && TERMINAL.has(this.summary?.status)) this.follow(); }
+
+  onEvent(event, live) {
+    const key = `${event.id}:${event.type}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    const text = describe(event);
+    this.logList.append(h('li', { dataset: { eventId: event.id, type: event.type } }, text));
+    if (live && event.type !== 'score') announce(`${this.label()}: ${text}`);
+    if (event.type === 'step') this.onStep(event.data);
+    if (event.type === 'score') this.onScore(event);
+    if (event.type === 'stage' && event.data.stage === 'revise') this.verdicts.append(h('li', {}, text));
+    if (TERMINAL.has(event.type)) {
+      this.summary = { ...this.summary, status: event.type, error: event.data.error };
+      this.refreshSoon().then(() => this.finish(live));
+    } else if (['queued', 'status', 'stage', 'resumed'].includes(event.type)) {
+      this.setStatus(text);
+    }
+  }
+
+  onStep(data) {
+    this.steps.set(data.step, { ...this.steps.get(data.step), key: data.step, tool: data.tool, status: data.status,
+      cached: Boolean(data.cached), duration_s: data.duration, error: data.error });
+    this.renderSteps();
+    this.setStatus(describe({ type: 'step', data }));
+    if (data.status !== 'running') this.refreshSoon();
+  }
+
+  onScore(event) {
+    if (this.verdicts.querySelector('.hint')) this.verdicts.replaceChildren();
+    const asset = this.summary?.assets?.find((a) => a.id === event.data.asset);
+    this.verdicts.append(verdictLine(event, asset ? stepLabel(asset.role.split('.')[0]) : 'An asset'));
+    this.refreshSoon();
+  }
+
+  // --- the run's state ----------------------------------------------------------------------
+  async refresh() {
+    this.summary = await call(`/v1/runs/${encodeURIComponent(this.id)}`);
+    for (const step of this.summary.steps) this.steps.set(step.key, step);
+    if (this.summary.kind === 'story' && !this.board && (this.summary.plan || TERMINAL.has(this.summary.status))) {
+      this.board = await call(`/v1/runs/${encodeURIComponent(this.id)}/storyboard`).catch(() => null);
+      if (this.board) this.renderBoard();
+    }
+    this.render();
+  }
+
+  // Refreshes coalesce: while one is in flight, any number of requests make one more after it.
+  refreshSoon() {
+    this.dirty = true;
+    this.loop ||= (async () => {
+      while (this.dirty) {
+        this.dirty = false;
+        await this.refresh().catch(() => {});
+      }
+      this.loop = null;
+    })();
+    return this.loop;
+  }
+
+  label() { return this.board?.title || this.summary?.title || 'Run'; }
+
+  setStatus(detail) {
+    const s = this.summary;
+    if (!s) return;
+    const plan = s.plan?.steps || [];
+    const done = plan.filter((p) => DONE.has(this.steps.get(p.id)?.status)).length;
+    const counts = plan.length ? ` · ${done} of ${plan.length} steps` : '';
+    replace(this.statusLine, badge(s.status), ` ${s.kind}${counts}${detail ? ` · ${detail}` : ''}`);
+    if (plan.length) Object.assign(this.progress, { max: plan.length, value: TERMINAL.has(s.status) ? plan.length : done });
+    else if (TERMINAL.has(s.status)) Object.assign(this.progress, { max: 1, value: 1 });
+  }
+
+  render() {
+    const s = this.summary;
+    this.title.textContent = this.label() === 'Run' ? s.request.slice(0, 120) : this.label();
+    this.setStatus(s.error ? s.error : '');
+    this.renderSteps();
+    this.renderControls();
+    this.placeAssets();
+  }
+
+  renderSteps() {
+    const rows = [...this.steps.values()].map((st) => h('li', {}, h('span', {}, stepLabel(st.key)), badge(st.status),
+      st.cached ? badge('cached') : null, st.status === 'failed' && st.error ? h('span', { class: 'error-text' }, st.error) : null));
+    replace(this.stepList, rows.length ? rows : h('li', { class: 'hint' }, 'No steps yet.'));
+  }
+
+  renderControls() {
+    const status = this.summary.status;
+    const state = TERMINAL.has(status) ? status : 'unfinished';
+    if (this.controlsFor === state) return; // rebuilt only when they change, so focus stays put
+    this.controlsFor = state;
+    const buttons = [];
+    if (!TERMINAL.has(status)) buttons.push(h('button', { type: 'button', class: 'danger', onclick: (e) => this.cancel(e.currentTarget) }, 'Cancel run'));
+    if ((status === 'failed' || status === 'cancelled') && this.onRetried) {
+      buttons.push(h('button', { type: 'button', onclick: (e) => this.retry(e.currentTarget) }, 'Retry run'));
+    }
+    replace(this.controls, buttons);
+  }
+
+  renderBoard() {
+    const b = this.board;
+    const cast = b.characters.length ? h('p', { class: 'cast' }, h('strong', {}, 'Cast: '),
+      b.characters.map((c) => `${c.name}, ${c.look}`).join('; ')) : null;
+    const list = h('ol', { class: 'scenes' });
+    for (const scene of b.scenes) {
+      const card = this.scene(scene.number);
+      card.setText(scene);
+      list.append(card.el);
+    }
+    replace(this.boardPart, h('h3', {}, `Storyboard: ${b.title}`), cast, list);
+    this.boardPart.hidden = false;
+    this.title.textContent = b.title;
+  }
+
+  scene(number) {
+    if (!this.scenes.has(number)) {
+      this.scenes.set(number, new SceneCard(number, { onChange: (n) => this.onChangeScene?.(n),
+        onDetails: (assetId) => openAsset(assetId, this.summary) }));
+    }
+    return this.scenes.get(number);
+  }
+
+  placeAssets() {
+    const chosen = this.summary.assets.filter((a) => a.selected !== false && a.kind !== 'document');
+    const rounds = Object.fromEntries(this.summary.steps.map((st) => [st.key, st.rounds]));
+    const extras = [];
+    for (const asset of chosen) {
+      const step = family(asset.role);
+      const match = step.match(/^(image|speech)-(\d+)$/);
+      if (this.board && match) {
+        const card = this.scene(Number(match[2]));
+        if (match[1] === 'image') card.setImage(asset); else card.setAudio(asset);
+      } else if (!['video.video', 'video.subtitles'].includes(asset.role)) extras.push(asset);
+    }
+    for (const [number, card] of this.scenes) {
+      const image = chosen.find((a) => a.role === `image-${number}.image`);
+      const audio = chosen.find((a) => a.role === `speech-${number}.audio`);
+      card.setScores(image, audio, rounds[`image-${number}`] || rounds[`speech-${number}`] || 0);
+    }
+    this.renderGallery(extras);
+  }
+
+  renderGallery(assets) {
+    const known = new Set([...this.gallery.children].map((li) => li.dataset.assetId));
+    for (const asset of assets.filter((a) => !known.has(a.id))) {
+      const item = h('li', { dataset: { assetId: asset.id } }, h('p', {}, stepLabel(family(asset.role))),
+        h('button', { type: 'button', onclick: () => openAsset(asset.id, this.summary) }, `Details of ${asset.role}`));
+      this.gallery.append(item);
+      preview(asset).then((el) => el && item.prepend(el), () => {});
+    }
+    this.gallery.hidden = !this.gallery.children.length;
+  }
+
+  // --- the end ----------------------------------------------------------------------------
+  async finish(live) {
+    if (this.finished) return;
+    this.finished = true;
+    this.renderControls();
+    const s = this.summary;
+    for (const card of this.scenes.values()) card.change.hidden = !(s.status === 'succeeded' && this.onChangeScene);
+    if (live) announce(`${this.label()}: ${s.status}${s.error ? `: ${s.error}` : ''}`);
+    await this.renderResult().catch((err) => replace(this.result, h('p', { class: 'error-text' }, err.message)));
+    this.onFinished(this);
+  }
+
+  async renderResult() {
+    const manifest = await fileBlob(this.id, 'manifest.json').then((b) => b.text()).then(JSON.parse).catch(() => null);
+    const s = this.summary;
+    const parts = [h('h3', {}, s.status === 'succeeded' ? 'Result' : 'What was kept')];
+    if (s.error) parts.push(h('p', { class: 'error-text' }, s.error));
+    const video = s.assets.find((a) => a.role === 'video.video' && a.selected);
+    const subtitles = s.assets.find((a) => a.role === 'video.subtitles' && a.selected);
+    if (video) parts.push(await videoPlayer(video, subtitles, this.label()));
+    if (manifest) parts.push(this.downloads(manifest));
+    replace(this.result, parts);
+    this.result.hidden = false;
+  }
+
+  downloads(manifest) {
+    const wanted = [['story.mp4', 'Video (MP4)'], ['story.vtt', 'Captions (VTT)'], ['storybook.html', 'Storybook (HTML)'],
+      ['manifest.json', 'Manifest (JSON)']];
+    const listed = new Set(manifest.assets.map((a) => a.path).concat('manifest.json'));
+    if (this.board && this.summary.status === 'succeeded') listed.add('storybook.html');
+    const list = h('ul', { class: 'downloads', 'aria-label': 'Downloads' });
+    for (const [name, text] of wanted.filter(([name]) => listed.has(name))) {
+      list.append(h('li', {}, h('button', { type: 'button', onclick: (e) => this.download(e.currentTarget, name, manifest) },
+        `Download ${text}`)));
+    }
+    if (listed.has('storybook.html')) {
+      list.append(h('li', {}, h('button', { type: 'button', onclick: (e) => this.openBook(e.currentTarget, manifest) },
+        'Open storybook')));
+    }
+    return list;
+  }
+
+  async download(button, name, manifest) {
+    button.disabled = true;
+    try {
+      const blob = name === 'storybook.html' ? await storybookFile(this.id, manifest) : await fileBlob(this.id, name);
+      saveBlob(blob, name);
+    } catch (err) { notify(err.message); } finally { button.disabled = false; }
+  }
+
+  async openBook(button, manifest) {
+    const tab = window.open('', '_blank'); // opened now, while the click still counts as one
+    try {
+      const url = await storybookURL(this.id, manifest);
+      if (tab) tab.location.href = url; else location.assign(url);
+    } catch (err) { tab?.close(); notify(err.message); }
+  }
+
+  async cancel(button) {
+    button.disabled = true;
+    try {
+      this.summary = { ...this.summary, ...(await call(`/v1/runs/${this.id}/cancel`, { method: 'POST' })) };
+      this.setStatus('cancelling…');
+      announce(`${this.label()}: cancelling`);
+    } catch (err) { notify(err.message); button.disabled = false; }
+  }
+
+  async retry(button) {
+    button.disabled = true;
+    try {
+      this.onRetried(await call(`/v1/runs/${this.id}/retry`, { method: 'POST' }));
+    } catch (err) { notify(err.message); button.disabled = false; }
+  }
+}
