@@ -1,6 +1,8 @@
 """Renaming a chat session (the Studio's session list; any client may use it)."""
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
@@ -12,6 +14,7 @@ from api.views import owned_session
 from memory import repo
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"], responses=ERRORS)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class SessionPatch(BaseModel):
@@ -21,9 +24,12 @@ class SessionPatch(BaseModel):
     @field_validator("title")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+        value = " ".join(value.split())  # new lines and tabs become spaces
+        if not value:
             raise ValueError("the title is empty")
-        return " ".join(value.split())
+        if _CONTROL.search(value):
+            raise ValueError("the title may not contain control characters")
+        return value
 
 
 @router.patch("/{session_id}", response_model=SessionOut, summary="Rename a session")

@@ -17,10 +17,11 @@ class NarrationView {
     this.files = h('input', { id: 'files', type: 'file', multiple: true, accept: 'image/*,audio/*,video/*,.json,.txt' });
     this.job = h('section', { 'aria-labelledby': 'job-title', hidden: true });
     replace(root, h('h1', { tabindex: '-1' }, 'Describe media (accessibility)'),
-      h('div', { class: 'fields' },
+      h('div', { class: 'pair' },
         h('form', { class: 'card', onsubmit: (e) => this.fromLibrary(e) }, h('h2', {}, 'From the library'),
           h('label', { for: 'paths' }, 'Files or folders, one per line'), this.paths,
-          h('p', { id: 'paths-hint', class: 'hint' }, 'Inside the server’s library roots (STORYLOOM_NARRATION__LIBRARY_ROOTS); relative paths start at the first root.'),
+          h('p', { id: 'paths-hint', class: 'hint' }, 'Inside the server’s library roots (',
+            h('code', {}, 'STORYLOOM_NARRATION__LIBRARY_ROOTS'), '); relative paths start at the first root.'),
           h('button', { type: 'submit', class: 'primary' }, 'Describe these')),
         h('form', { class: 'card', onsubmit: (e) => this.fromUpload(e) }, h('h2', {}, 'From your computer'),
           h('label', { for: 'files' }, 'Media files'), this.files,
@@ -71,17 +72,31 @@ class NarrationView {
   async render() {
     let job;
     try { job = await call(`/v1/narrations/${encodeURIComponent(this.jobId)}`); } catch (err) { notify(err.message); return; }
+    if (this.shownJob !== job.id) this.frame(job.id);
     const rows = job.items.map((item) => h('tr', {}, h('td', {}, item.name), h('td', {}, item.kind),
       h('td', {}, badge(item.status)), h('td', {}, summaryOf(item)), h('td', {}, (item.wcag || []).join(', '))));
-    const totals = Object.entries(job.totals || {}).map(([k, v]) => `${k.replaceAll('_', ' ')}: ${v}`).join(' · ');
-    const controls = [];
-    if (!TERMINAL.has(job.status)) controls.push(h('button', { type: 'button', class: 'danger', onclick: () => this.cancel() }, 'Cancel job'));
-    if (TERMINAL.has(job.status)) controls.push(h('button', { type: 'button', onclick: () => this.report() }, 'Download report (HTML)'));
-    replace(this.job, h('h2', { id: 'job-title' }, 'Narration job'),
-      h('p', {}, badge(job.status), ` ${job.items.length} item${job.items.length === 1 ? '' : 's'}${job.error ? ` · ${job.error}` : ''}`),
-      totals ? h('p', { class: 'hint' }, totals) : null, h('div', { class: 'controls' }, controls),
+    const totals = Object.entries(job.totals || {}).map(([k, v]) => `${k.replaceAll('_', ' ')}: ${count(v)}`).join(' · ');
+    replace(this.status, badge(job.status), ` ${job.items.length} item${job.items.length === 1 ? '' : 's'}${job.error ? ` · ${job.error}` : ''}`);
+    this.totals.textContent = totals;
+    replace(this.rows, rows);
+    const finished = TERMINAL.has(job.status);
+    if (this.controls.dataset.finished !== String(finished)) { // rebuilt only when it changes: focus stays put
+      this.controls.dataset.finished = String(finished);
+      replace(this.controls, finished
+        ? h('button', { type: 'button', onclick: () => this.report() }, 'Download report (HTML)')
+        : h('button', { type: 'button', class: 'danger', onclick: () => this.cancel() }, 'Cancel job'));
+    }
+  }
+
+  frame(jobId) {
+    this.shownJob = jobId;
+    this.status = h('p', {});
+    this.totals = h('p', { class: 'hint' });
+    this.controls = h('div', { class: 'controls' });
+    this.rows = h('tbody', {});
+    replace(this.job, h('h2', { id: 'job-title' }, 'Narration job'), this.status, this.totals, this.controls,
       h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {},
-        ['File', 'Kind', 'Status', 'Description', 'WCAG'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, rows))));
+        ['File', 'Kind', 'Status', 'Description', 'WCAG'].map((t) => h('th', { scope: 'col' }, t)))), this.rows)));
     this.job.hidden = false;
   }
 
@@ -93,6 +108,9 @@ class NarrationView {
     try { saveBlob(await fileBlob(this.jobId, 'report.html'), 'report.html'); } catch (err) { notify(err.message); }
   }
 }
+
+const count = (value) => (value && typeof value === 'object'
+  ? Object.entries(value).map(([k, v]) => `${k} ${v}`).join(', ') || 'none' : value);
 
 function summaryOf(item) {
   if (item.error) return h('span', { class: 'error-text' }, item.error);

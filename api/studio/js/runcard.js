@@ -15,6 +15,7 @@ export class RunCard {
   constructor(runId, { onChangeScene = null, onRetried = null, onFinished = () => {}, level = 2 } = {}) {
     Object.assign(this, { id: runId, onChangeScene, onRetried, onFinished, level });
     this.summary = null; this.board = null; this.steps = new Map(); this.scenes = new Map(); this.seen = new Set();
+    this.verdictEvents = [];
     this.controller = new AbortController();
     this.build();
   }
@@ -38,7 +39,7 @@ export class RunCard {
     this.el = h('article', { class: 'run', 'aria-labelledby': titleId, dataset: { runId: this.id } },
       h('header', {}, this.title, this.statusLine, this.progress, this.controls), this.review, this.boardPart,
       this.gallery, h('h3', {}, 'Steps'), this.stepList, h('h3', {}, 'Critic'), this.verdicts, this.result, this.log);
-    replace(this.verdicts, h('li', { class: 'hint' }, 'No verdicts yet.'));
+    this.renderVerdicts();
   }
 
   async start() {
@@ -76,12 +77,12 @@ export class RunCard {
     const key = `${event.id}:${event.type}`;
     if (this.seen.has(key)) return;
     this.seen.add(key);
-    const text = describe(event);
+    const text = describe(event, this.summary?.kind === 'story');
     this.logList.append(h('li', { dataset: { eventId: event.id, type: event.type } }, text));
     if (live && event.type !== 'score') announce(`${this.label()}: ${text}`);
     if (event.type === 'step') this.onStep(event.data);
     if (event.type === 'score') this.onScore(event);
-    if (event.type === 'stage' && event.data.stage === 'revise') this.verdicts.append(h('li', {}, text));
+    if (event.type === 'stage' && event.data.stage === 'revise') { this.verdictEvents.push(event); this.renderVerdicts(); }
     if (TERMINAL.has(event.type)) {
       this.summary = { ...this.summary, status: event.type, error: event.data.error };
       this.refreshSoon().then(() => this.finish(live));
@@ -94,16 +95,27 @@ export class RunCard {
     this.steps.set(data.step, { ...this.steps.get(data.step), key: data.step, tool: data.tool, status: data.status,
       cached: Boolean(data.cached), duration_s: data.duration, error: data.error });
     this.renderSteps();
-    this.setStatus(describe({ type: 'step', data }));
+    this.setStatus(describe({ type: 'step', data }, this.summary?.kind === 'story'));
     if (data.status !== 'running') this.refreshSoon();
   }
 
   onScore(event) {
-    if (this.verdicts.querySelector('.hint')) this.verdicts.replaceChildren();
-    const asset = this.summary?.assets?.find((a) => a.id === event.data.asset);
-    this.verdicts.append(verdictLine(event, asset ? stepLabel(asset.role.split('.')[0]) : 'An asset'));
-    this.refreshSoon();
+    this.verdictEvents.push(event);
+    this.renderVerdicts();
+    this.refreshSoon(); // the scored asset may be newer than the run we have: its name comes with it
   }
+
+  // Verdicts come from score events and revision stages; each is named after its step once known.
+  renderVerdicts() {
+    const lines = this.verdictEvents.map((event) => {
+      if (event.type !== 'score') return h('li', {}, describe(event));
+      const asset = this.summary?.assets?.find((a) => a.id === event.data.asset);
+      return verdictLine(event, asset ? this.stepName(asset.role.split('.')[0]) : 'A new candidate');
+    });
+    replace(this.verdicts, lines.length ? lines : h('li', { class: 'hint' }, 'No verdicts yet.'));
+  }
+
+  stepName(key) { return stepLabel(key, this.summary?.kind === 'story'); }
 
   // --- the run's state ----------------------------------------------------------------------
   async refresh() {
@@ -147,12 +159,13 @@ export class RunCard {
     this.title.textContent = this.label() === 'Run' ? s.request.slice(0, 120) : this.label();
     this.setStatus(s.error ? s.error : '');
     this.renderSteps();
+    this.renderVerdicts();
     this.renderControls();
     this.placeAssets();
   }
 
   renderSteps() {
-    const rows = [...this.steps.values()].map((st) => h('li', {}, h('span', {}, stepLabel(st.key)), badge(st.status),
+    const rows = [...this.steps.values()].map((st) => h('li', {}, h('span', {}, this.stepName(st.key)), badge(st.status),
       st.cached ? badge('cached') : null, st.status === 'failed' && st.error ? h('span', { class: 'error-text' }, st.error) : null));
     replace(this.stepList, rows.length ? rows : h('li', { class: 'hint' }, 'No steps yet.'));
   }
@@ -216,8 +229,9 @@ export class RunCard {
   renderGallery(assets) {
     const known = new Set([...this.gallery.children].map((li) => li.dataset.assetId));
     for (const asset of assets.filter((a) => !known.has(a.id))) {
-      const item = h('li', { dataset: { assetId: asset.id } }, h('p', {}, stepLabel(family(asset.role))),
-        h('button', { type: 'button', onclick: () => openAsset(asset.id, this.summary) }, `Details of ${asset.role}`));
+      const name = this.stepName(family(asset.role));
+      const item = h('li', { dataset: { assetId: asset.id } }, h('p', {}, name),
+        h('button', { type: 'button', onclick: () => openAsset(asset.id, this.summary) }, `Details of ${name}`));
       this.gallery.append(item);
       preview(asset).then((el) => el && item.prepend(el), () => {});
     }

@@ -40,7 +40,7 @@ function upsert(table, runs) {
     created.textContent = when(run.created_at);
     kind.textContent = run.kind;
     what.textContent = name;
-    replace(status, badge(run.status), run.error ? h('span', { class: 'hint' }, ` ${run.error}`) : '');
+    replace(status, badge(run.status), run.error && run.error !== run.status ? h('span', { class: 'hint' }, ` ${run.error}`) : '');
     replace(progress, progressOf(run, name));
     if (tr.dataset.status !== run.status) replace(actions, actionsOf(run, name));
     tr.dataset.status = run.status;

@@ -4,12 +4,13 @@ export function family(role = '') {
   return role.split('.')[0].split('~')[0];
 }
 
-export function stepLabel(key = '') {
+// Story steps are named by scene ("Scene 2 picture"); a brief's by deliverable ("image 1", "story 5 video").
+export function stepLabel(key = '', story = true) {
   const [base, revision] = key.split('~r');
-  const scene = base.match(/^(?:.*-)?(image|speech)-(\d+)$/);
-  let label = base;
-  if (scene) label = `Scene ${scene[2]} ${scene[1] === 'image' ? 'picture' : 'narration'}`;
-  else if (base === 'video' || base.endsWith('-video')) label = 'Story video';
+  const scene = base.match(/^(image|speech)-(\d+)$/);
+  let label = base.replace(/^story(\d+)-/, 'story $1 ').replaceAll('-', ' ');
+  if (story && scene) label = `Scene ${scene[2]} ${scene[1] === 'image' ? 'picture' : 'narration'}`;
+  else if (story && base === 'video') label = 'Story video';
   return revision ? `${label} (revision ${revision})` : label;
 }
 
@@ -24,14 +25,14 @@ export function metricValue(metric, value) {
   return Number(value).toFixed(metric.includes('clip') ? 1 : 3);
 }
 
-export function describe(event) {
+export function describe(event, story = true) {
   const d = event.data || {};
   switch (event.type) {
     case 'queued': return 'Queued';
     case 'status': return `Status: ${d.status}`;
     case 'resumed': return 'The server restarted; continuing from the last checkpoint';
     case 'stage': return `${d.stage === 'revise' ? 'Revising' : 'Planning'}: ${d.detail || ''}`;
-    case 'step': return stepText(d);
+    case 'step': return stepText(d, story);
     case 'score': return `Critic: ${metricName(d.metric)} ${metricValue(d.metric, d.value)}, ${d.passed ? 'passed' : 'not passed'}`;
     case 'items': return `${d.total} item${d.total === 1 ? '' : 's'} to describe`;
     case 'item': return `Item ${d.done} of ${d.total}: ${d.name} ${d.status}`;
@@ -43,8 +44,8 @@ export function describe(event) {
   }
 }
 
-function stepText(d) {
-  const what = stepLabel(d.step);
+function stepText(d, story) {
+  const what = stepLabel(d.step, story);
   if (d.status === 'running') return `${what} started (${d.tool})`;
   if (d.status === 'failed') return `${what} failed: ${d.error || ''}`;
   const notes = [d.cached ? 'from the cache' : null, d.batched > 1 ? `batched ×${d.batched}` : null].filter(Boolean);
