@@ -30,7 +30,7 @@ def test_a_wrong_key_is_refused_and_the_right_one_kept_for_the_tab(studio, brows
     assert "not accepted" in page.get_by_role("alert").inner_text()
     assert_accessible(page, "sign-in-refused")
     page.get_by_role("textbox", name="API key").fill(key)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("textbox", name="API key").press("Enter")  # the keyboard is enough
     page.get_by_role("textbox", name="Message").wait_for()
     page.reload()  # sessionStorage: still signed in in this tab
     page.get_by_role("textbox", name="Message").wait_for()
@@ -44,6 +44,7 @@ def test_a_story_is_made_live_and_changing_scene_2_remakes_only_scene_2(studio, 
     page = studio.page(browser, key)
     card = _send(page, "a bedtime story about a lighthouse keeper and a seal, two scenes")
     card.locator(".steps .badge.running").first.wait_for()  # a step has started: progress is on screen
+    page.wait_for_function("() => document.querySelector('[role=status]').textContent.includes('Pip')")  # and said
     with studio.client(key) as client:
         first = client.get("/v1/runs", params={"limit": 1}).json()["runs"][0]
         assert first["status"] in ("queued", "running")  # ... and the run has not ended
@@ -53,11 +54,11 @@ def test_a_story_is_made_live_and_changing_scene_2_remakes_only_scene_2(studio, 
         _check_storybook(page, card, studio, first["id"])
         _check_manifest_download(page, card, first["id"])
 
-        card.get_by_role("button", name="Change scene 2").click()
+        card.get_by_role("button", name="Change scene 2").press("Enter")  # by keyboard: focus goes to the message
         message = page.get_by_role("textbox", name="Message")
         assert message.input_value() == "In scene 2, "
-        message.press_sequentially("make the seal wear a red scarf")
-        page.get_by_role("button", name="Send").click()
+        page.keyboard.type("make the seal wear a red scarf")
+        page.keyboard.press("Enter")  # Enter sends
         edit = page.locator("article.run").nth(1)
         edit.locator("video").wait_for(timeout=LONG)
         second = client.get("/v1/runs", params={"limit": 1}).json()["runs"][0]
@@ -127,6 +128,9 @@ def _check_manifest_download(page, card, run_id: str) -> None:
 
 
 def _check_narrow(page) -> None:
+    assert page.evaluate("getComputedStyle(document.querySelector('.scene')).animationName") == "land"
+    page.emulate_media(reduced_motion="reduce")
+    assert page.evaluate("getComputedStyle(document.querySelector('.scene')).animationName") == "none"
     page.set_viewport_size({"width": 375, "height": 800})
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert_accessible(page, "chat-375px")
