@@ -96,7 +96,7 @@ export class RunCard {
       cached: Boolean(data.cached), duration_s: data.duration, error: data.error });
     this.renderSteps();
     this.setStatus(describe({ type: 'step', data }, this.summary?.kind === 'story'));
-    if (data.status !== 'running') this.refreshSoon();
+    if (data.status !== 'running' || !this.board) this.refreshSoon(); // the first step: the storyboard exists
   }
 
   onScore(event) {
