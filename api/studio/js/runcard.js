@@ -1,15 +1,30 @@
 // One run, live: status and progress, the storyboard, each step as it starts and ends, pictures and
 // narration as they land, the critic's verdicts, then the video, downloads and the storybook.
 // It renders from the run's own endpoints: GET /v1/runs/{id} (+ /storyboard) and the event stream.
-import { call, fileBlob, saveBlob, TERMINAL } from './api.js';
+import { call, TERMINAL } from './api.js';
 import { announce, badge, h, notify, replace, uid } from './dom.js';
 import { follow } from './sse.js';
 import { openAsset } from './assetpanel.js';
-import { preview, SceneCard, verdictLine, videoPlayer } from './scenes.js';
-import { storybookURL, storybookFile } from './storybook.js';
+import { resultParts } from './result.js';
+import { preview, SceneCard, verdictLine } from './scenes.js';
 import { describe, family, stepLabel } from './words.js';
 
 const DONE = new Set(['succeeded', 'failed']);
+
+const near = new Map();
+const observer = 'IntersectionObserver' in window ? new IntersectionObserver((entries) => {
+  for (const entry of entries.filter((e) => e.isIntersecting)) {
+    near.get(entry.target)?.();
+    near.delete(entry.target);
+    observer.unobserve(entry.target);
+  }
+}, { rootMargin: '600px 0px' }) : null;
+
+function whenNear(el, callback) {
+  if (!observer) { callback(); return; }
+  near.set(el, callback);
+  observer.observe(el);
+}
 
 export class RunCard {
   constructor(runId, { onChangeScene = null, onRetried = null, onFinished = () => {}, level = 2 } = {}) {
@@ -18,6 +33,8 @@ export class RunCard {
     this.verdictEvents = [];
     this.controller = new AbortController();
     this.build();
+    // Media is fetched once the card is near the screen: a long thread does not download every video.
+    this.visible = new Promise((resolve) => whenNear(this.el, resolve));
   }
 
   build() {
@@ -49,7 +66,7 @@ export class RunCard {
       replace(this.statusLine, err.message);
       return this;
     }
-    if (TERMINAL.has(this.summary.status)) await this.finish(false);
+    if (TERMINAL.has(this.summary.status)) await this.finish({ live: false, streamed: false });
     else this.follow();
     return this;
   }
@@ -85,7 +102,7 @@ export class RunCard {
     if (event.type === 'stage' && event.data.stage === 'revise') { this.verdictEvents.push(event); this.renderVerdicts(); }
     if (TERMINAL.has(event.type)) {
       this.summary = { ...this.summary, status: event.type, error: event.data.error };
-      this.refreshSoon().then(() => this.finish(live));
+      this.refreshSoon().then(() => this.finish({ live, streamed: true }));
     } else if (['queued', 'status', 'stage', 'resumed'].includes(event.type)) {
       this.setStatus(text);
     }
@@ -206,7 +223,8 @@ export class RunCard {
     return this.scenes.get(number);
   }
 
-  placeAssets() {
+  async placeAssets() {
+    await this.visible;
     const chosen = this.summary.assets.filter((a) => a.selected !== false && a.kind !== 'document');
     const rounds = Object.fromEntries(this.summary.steps.map((st) => [st.key, st.rounds]));
     const extras = [];
@@ -239,61 +257,23 @@ export class RunCard {
   }
 
   // --- the end ----------------------------------------------------------------------------
-  async finish(live) {
+  // `live`: it ended while on screen (announce it); `streamed`: its end came over the stream, so the
+  // session may have a new reply to show.
+  async finish({ live, streamed }) {
     if (this.finished) return;
     this.finished = true;
     this.renderControls();
     const s = this.summary;
     for (const card of this.scenes.values()) card.change.hidden = !(s.status === 'succeeded' && this.onChangeScene);
     if (live) announce(`${this.label()}: ${s.status}${s.error ? `: ${s.error}` : ''}`);
-    await this.renderResult().catch((err) => replace(this.result, h('p', { class: 'error-text' }, err.message)));
-    this.onFinished(this);
+    this.renderResult().catch((err) => replace(this.result, h('p', { class: 'error-text' }, err.message)));
+    if (streamed) this.onFinished(this);
   }
 
   async renderResult() {
-    const manifest = await fileBlob(this.id, 'manifest.json').then((b) => b.text()).then(JSON.parse).catch(() => null);
-    const s = this.summary;
-    const parts = [h('h3', {}, s.status === 'succeeded' ? 'Result' : 'What was kept')];
-    if (s.error) parts.push(h('p', { class: 'error-text' }, s.error));
-    const video = s.assets.find((a) => a.role === 'video.video' && a.selected);
-    const subtitles = s.assets.find((a) => a.role === 'video.subtitles' && a.selected);
-    if (video) parts.push(await videoPlayer(video, subtitles, this.label()));
-    if (manifest) parts.push(this.downloads(manifest));
-    replace(this.result, parts);
+    await this.visible;
+    replace(this.result, await resultParts(this.summary, { story: Boolean(this.board), title: this.label() }));
     this.result.hidden = false;
-  }
-
-  downloads(manifest) {
-    const wanted = [['story.mp4', 'Video (MP4)'], ['story.vtt', 'Captions (VTT)'], ['storybook.html', 'Storybook (HTML)'],
-      ['manifest.json', 'Manifest (JSON)']];
-    const listed = new Set(manifest.assets.map((a) => a.path).concat('manifest.json'));
-    if (this.board && this.summary.status === 'succeeded') listed.add('storybook.html');
-    const list = h('ul', { class: 'downloads', 'aria-label': 'Downloads' });
-    for (const [name, text] of wanted.filter(([name]) => listed.has(name))) {
-      list.append(h('li', {}, h('button', { type: 'button', onclick: (e) => this.download(e.currentTarget, name, manifest) },
-        `Download ${text}`)));
-    }
-    if (listed.has('storybook.html')) {
-      list.append(h('li', {}, h('button', { type: 'button', onclick: (e) => this.openBook(e.currentTarget, manifest) },
-        'Open storybook')));
-    }
-    return list;
-  }
-
-  async download(button, name, manifest) {
-    button.disabled = true;
-    try {
-      const blob = name === 'storybook.html' ? await storybookFile(this.id, manifest) : await fileBlob(this.id, name);
-      saveBlob(blob, name);
-    } catch (err) { notify(err.message); } finally { button.disabled = false; }
-  }
-
-  async openBook(button, manifest) {
-    const tab = window.open('', '_blank'); // opened now, while the click still counts as one
-    try {
-      const url = await storybookURL(this.id, manifest);
-      if (tab) tab.location.href = url; else location.assign(url);
-    } catch (err) { tab?.close(); notify(err.message); }
   }
 
   async cancel(button) {

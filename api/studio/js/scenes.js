@@ -62,7 +62,7 @@ export class SceneCard {
 // The story video: captions from the run's WebVTT, shown by default.
 export async function videoPlayer(video, subtitles, title) {
   const [src, track] = await Promise.all([assetURL(video.id), subtitles ? assetURL(subtitles.id) : null]);
-  const player = h('video', { controls: true, playsinline: true, preload: 'metadata', src,
+  const player = h('video', { controls: true, playsinline: true, preload: 'auto', src,
     'aria-label': `Story video: ${title}` });
   if (track) {
     const el = h('track', { kind: 'captions', srclang: 'en', label: 'English', src: track, default: true });
