@@ -50,7 +50,7 @@ def test_a_dropped_connection_and_a_reload_mid_run_lose_no_event_and_repeat_none
     studio.llm.script(HANG)  # planning waits for the LLM's time-out: the run is surely unfinished meanwhile
     proxy = CuttableProxy(int(studio.api.base_url.rsplit(":", 1)[1]))
     try:
-        page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+        page = studio.new_page(browser)
         page.goto(proxy.url)
         page.get_by_role("textbox", name="API key").fill(key)
         page.get_by_role("button", name="Sign in").click()

@@ -22,7 +22,7 @@ LONG = 120_000  # ms: a whole story on a busy 2-core machine
 
 def test_a_wrong_key_is_refused_and_the_right_one_kept_for_the_tab(studio, browser):
     key = studio.api.key("signin")
-    page = browser.new_context(viewport={"width": 1000, "height": 700}).new_page()
+    page = studio.new_page(browser, 1000, 700)
     page.goto(studio.url)
     assert_accessible(page, "sign-in")
     page.get_by_role("textbox", name="API key").fill("sl_not-a-key")
