@@ -135,3 +135,20 @@ def _check_narrow(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert_accessible(page, "chat-375px")
     assert (SCREENSHOTS / "chat-375px.png").is_file()
+
+
+def test_sessions_are_started_renamed_and_opened(studio, browser):
+    page = studio.page(browser, studio.api.key("sessions"))
+    page.get_by_role("button", name="New session").click()
+    page.get_by_role("button", name="Rename session").click()
+    page.get_by_role("textbox", name="Session title").fill("Seal stories")
+    page.get_by_role("button", name="Save title").click()
+    page.get_by_role("heading", name="Seal stories", level=1).wait_for()
+    first = page.url
+    page.get_by_role("button", name="New session").click()
+    page.wait_for_url(lambda url: url != first)
+    page.get_by_role("link", name="Seal stories").click()
+    page.get_by_role("heading", name="Seal stories", level=1).wait_for()
+    assert page.url == first
+    assert page.get_by_role("link", name="Seal stories").get_attribute("aria-current") == "page"
+    assert_accessible(page, "sessions")
