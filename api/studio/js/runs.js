@@ -57,7 +57,9 @@ function progressOf(run, name) {
 }
 
 function actionsOf(run, name) {
-  const open = run.session_id ? `#/chat/${encodeURIComponent(run.session_id)}` : `#/run/${encodeURIComponent(run.id)}`;
+  const id = encodeURIComponent(run.id);
+  const open = run.session_id ? `#/chat/${encodeURIComponent(run.session_id)}`
+    : run.kind === 'narration' ? `#/narrate/${id}` : `#/run/${id}`;
   const actions = [h('a', { href: open }, 'Open', h('span', { class: 'visually-hidden' }, ` ${name}`))];
   if (!TERMINAL.has(run.status)) {
     actions.push(' ', h('button', { type: 'button', class: 'danger', onclick: (e) => cancel(e.currentTarget, run) }, 'Cancel',
