@@ -92,7 +92,7 @@ def storybook_html(board: dict, entries: list[dict]) -> str:
         scenes.append("".join(parts) + "</section>")
     video = by_role.get("video.video")
     player = (f'<video controls preload="none" src="{escape(video["path"])}">'
-              '<track kind="subtitles" srclang="en" label="English" src="story.vtt" default></video>') if video else ""
+              '<track kind="captions" srclang="en" label="English" src="story.vtt" default></video>') if video else ""
     title = escape(board["title"])
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -100,5 +100,5 @@ def storybook_html(board: dict, entries: list[dict]) -> str:
 <style>body{{font-family:Georgia,serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}
 img{{width:100%;max-width:32rem;image-rendering:auto;border-radius:6px}}.scene{{margin:2.5rem 0}}
 video{{width:100%;max-width:32rem}}</style></head>
-<body><h1>{title}</h1>{player}{''.join(scenes)}</body></html>
+<body><main><h1>{title}</h1>{player}{''.join(scenes)}</main></body></html>
 """

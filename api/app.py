@@ -15,7 +15,7 @@ from agent.service.runner import Runner
 from api.errors import install_handlers
 from api.limits import BodyLimit
 from api.metrics import Metrics
-from api.routes import assets, briefs, narrations, ops, runs, sessions
+from api.routes import assets, briefs, narrations, ops, runs, sessions, studio
 
 
 def create_app(rt: Runtime) -> FastAPI:
@@ -38,6 +38,6 @@ def create_app(rt: Runtime) -> FastAPI:
     app.state.rt, app.state.runner, app.state.metrics = rt, runner, metrics
     install_handlers(app)
     app.add_middleware(BodyLimit, max_json=server.max_body_bytes, max_upload=server.max_upload_bytes)
-    for module in (sessions, briefs, narrations, runs, assets, ops):
+    for module in (sessions, briefs, narrations, runs, assets, ops, studio):
         app.include_router(module.router)
     return app

@@ -1,4 +1,5 @@
-"""Executor benchmark: `python -m evals.bench [--json] [--scenes N]`.
+"""Executor benchmark: `python -m evals.bench [--json] [--scenes N]` (`--studio`: the Studio page's,
+see evals/studio_bench.py).
 
 Measures, in one process on the offline profile, with a throw-away data dir:
   (a) overhead_pct: a story's wall time against the raw work inside it (time inside model calls plus
@@ -90,21 +91,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--scenes", type=int, default=4, choices=range(1, 25), metavar="N")
+    parser.add_argument("--studio", action="store_true", help="the Studio page instead (evals/studio_bench.py)")
     args = parser.parse_args(argv)
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
-    result = measure(args.scenes)
+    if args.studio:
+        from evals import studio_bench
+
+        result, targets = studio_bench.measure(), studio_bench.TARGETS
+    else:
+        result, targets = measure(args.scenes), TARGETS
     if args.json:
         print(json.dumps(result))
         return 0
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"executor benchmark ({result['profile']} profile, {result['scenes']}-scene story)")
+    table = Table(title="Studio benchmark" if args.studio else
+                  f"executor benchmark ({result['profile']} profile, {result['scenes']}-scene story)")
     for column in ("metric", "value", "target"):
         table.add_column(column)
     for key, value in result.items():
-        table.add_row(key, str(value), TARGETS.get(key, ""))
+        table.add_row(key, str(value), targets.get(key, ""))
     Console().print(table)
     return 0
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.fake_openai", "tests.fixtures.postgres", "tests.fixtures.server"]
+pytest_plugins = ["tests.fixtures.fake_openai", "tests.fixtures.postgres", "tests.fixtures.server",
+                  "tests.fixtures.browser", "tests.fixtures.studio"]
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = Path(os.environ.get("STORYLOOM_TEST_MODELS_DIR", ROOT / ".cache" / "models"))
