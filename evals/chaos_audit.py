@@ -3,8 +3,8 @@
 - assets lost: an asset row whose file is missing or whose bytes no longer hash to its sha256; a
   succeeded step of a tool that makes files with no asset row; a reference run's output slot (role)
   missing; a narration item output in report.json without its asset.
-- assets duplicated: output slots (roles) beyond the reference run's count (or twice in the run), and
-  score rows repeated for the same asset and metric.
+- assets duplicated: output slots (roles) beyond the reference run's count, and score rows repeated
+  for the same asset and metric.
 - events missing: events in the database the client never received across its reconnects; no
   terminal event in the database; a succeeded step of a planned run without its "step succeeded"
   event (narration jobs report items, not steps).
@@ -86,10 +86,12 @@ def _narration_outputs_unregistered(out_dir: Path, roles: set[str]) -> list[str]
 
 
 def _duplicated(assets, scores: Counter, reference: Counter | None) -> list[str]:
-    have = Counter(a.role for a in assets)
-    want = Counter(role for role, _ in reference.elements()) if reference is not None else None
-    found = [f"{role}: {n} rows (expected {want[role] if want is not None else 1})" for role, n in have.items()
-             if n > (want[role] if want is not None and want[role] else 1)]
+    """Output slots beyond the reference's count (a step rebuilt after a revision legitimately adds a
+    second row under its role, so without a reference only scores are judged), and repeated scores."""
+    found = []
+    if reference is not None:
+        want, have = Counter(role for role, _ in reference.elements()), Counter(a.role for a in assets)
+        found += [f"{role}: {n} rows (expected {want[role] or 1})" for role, n in have.items() if n > (want[role] or 1)]
     found += [f"score {metric} of asset {asset[:8]}: {n} rows" for (asset, metric), n in scores.items() if n > 1]
     return found
 

@@ -65,15 +65,19 @@ def run_load(args: argparse.Namespace) -> dict:
             datas = [seed_key(server.base_url, key) for key in keys]
             _say(f"seeded {len(keys)} keys in {time.perf_counter() - seeding:.1f} s; {args.clients} clients now")
             profile = _profile_start(server, args, out)
-            started = time.perf_counter()
+            started, server_cpu, own_cpu = time.perf_counter(), server.cpu_seconds(), time.process_time()
             recorder = asyncio.run(drive(server.port, datas, args))
             wall = time.perf_counter() - started
+            cpu = {"server_cpu_s": round(server.cpu_seconds() - server_cpu, 1),
+                   "generator_cpu_s": round(time.process_time() - own_cpu, 1)}
             hot = _profile_end(profile, out)
         finally:
             server.stop()
         database = st.database
     report = summarize(recorder, wall, args, database)
-    report.update(machine=where, server_log_errors=server_errors(server.log_text()), profile=hot)
+    requests = sum(e["count"] for e in report["endpoints"].values()) or 1
+    cpu["server_cpu_ms_per_request"] = round(1000 * cpu["server_cpu_s"] / requests, 2)
+    report.update(cpu, machine=where, server_log_errors=server_errors(server.log_text()), profile=hot)
     report["locked"] += report["server_log_errors"]["locked"]
     report["goals"] = goals(report)
     proof_report.write(out, report, f"Storyloom load: {args.clients} clients, {args.seconds:g} s, {database}",

@@ -80,6 +80,9 @@ def table_rows(report: dict[str, Any]) -> list[tuple[str, list[str], list[list[A
                ["read p50 / p95 / p99 ms",
                 f"{report['read_p50_ms']} / {report['read_p95_ms']} / {report['read_p99_ms']}"],
                ["first event p50 / p95 ms", f"{report['first_event_p50_ms']} / {report['first_event_ms']}"],
+               ["server CPU s (ms per request)",
+                f"{report.get('server_cpu_s')} ({report.get('server_cpu_ms_per_request')})"],
+               ["load generator CPU s", report.get("generator_cpu_s")],
                ["errors by status", report["errors"] or "none"], ["5xx", report["errors_5xx"]],
                ["lock errors", report["locked"]]]
     sections = [("Summary", ["", ""], summary), ("Per endpoint", columns, rows)]
