@@ -59,8 +59,9 @@ def _limited(exc: InFlightLimit) -> ApiError:
     return ApiError(429, "rate_limited", str(exc), {"Retry-After": "5"})
 
 
-async def run_json(request: Request, run_id: str, status_code: int = 200) -> JSONResponse:
-    return JSONResponse(await run_in_threadpool(run_out, runtime(request), run_id), status_code=status_code)
+async def run_json(request: Request, run_id: str, status_code: int = 200, owner: str | None = None) -> JSONResponse:
+    """The run as JSON; with `owner`, checked to be that key's first (404 otherwise), in the same thread hop."""
+    return JSONResponse(await run_in_threadpool(run_out, runtime(request), run_id, owner), status_code=status_code)
 
 
 def wants_stream(request: Request) -> bool:

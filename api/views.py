@@ -34,8 +34,12 @@ def owned_asset(s: Session, asset_id: str, key_id: str) -> Asset:
     return asset
 
 
-def run_out(rt: Runtime, run_id: str) -> dict[str, Any]:
-    """The run as the API shows it: the summary without the server's own paths and story notes."""
+def run_out(rt: Runtime, run_id: str, owner: str | None = None) -> dict[str, Any]:
+    """The run as the API shows it: the summary without the server's own paths and story notes. With
+    `owner`, another key's run (or none) is a 404."""
+    if owner is not None:
+        with rt.db.session() as s:
+            owned_run(s, run_id, owner)
     hidden = ("output_dir", "storyboard_source", "storyboard_notes")
     return {k: v for k, v in summarize(rt, run_id).items() if k not in hidden}
 

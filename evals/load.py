@@ -43,6 +43,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--database-url", help="an existing, migrated database instead (it is written to)")
     p.add_argument("--reads-only", action="store_true", help="only GET /v1/runs and /v1/runs/{id} (the issue's probe)")
     p.add_argument("--py-spy", action="store_true", help="sample the server with py-spy while the load runs")
+    p.add_argument("--data-dir", type=Path, help="keep the server's data dir here; an already seeded one is reused "
+                   "as it is (repeat measurements without seeding again; SQLite or --database-url)")
     p.add_argument("--out", type=Path, help="report folder (default <data dir>/evals/load-<time>)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     args = p.parse_args(argv)
@@ -53,17 +55,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def run_load(args: argparse.Namespace) -> dict:
     """Everything but printing: start, seed, load, profile, summarise; returns the report."""
+    if args.py_spy and not pyspy.available():
+        raise SystemExit("--py-spy: py-spy is not installed (pip install py-spy)")
     where = proof_report.machine()
     out = args.out or proof_report.default_out("load")
     out.mkdir(parents=True, exist_ok=True)
-    with stage("postgres" if args.postgres else "sqlite", args.database_url, SMALL_RUNS_ENV) as st:
+    with stage("postgres" if args.postgres else "sqlite", args.database_url, SMALL_RUNS_ENV, args.data_dir) as st:
         server = ServerProcess(st.env, out / "server.log")
         _say(f"server on {st.database} started in {server.start():.1f} s (pid {server.pid})")
         try:
-            keys = create_keys(st.env, [f"load-{i}" for i in range(args.keys or max(2, args.clients // 25))])
-            seeding = time.perf_counter()
-            datas = [seed_key(server.base_url, key) for key in keys]
-            _say(f"seeded {len(keys)} keys in {time.perf_counter() - seeding:.1f} s; {args.clients} clients now")
+            datas = _seeded(st, server, args)
             profile = _profile_start(server, args, out)
             started, server_cpu, own_cpu = time.perf_counter(), server.cpu_seconds(), time.process_time()
             recorder = asyncio.run(drive(server.port, datas, args))
@@ -115,6 +116,21 @@ async def drive(port: int, datas: list[KeyData], args: argparse.Namespace) -> Re
     return recorder
 
 
+def _seeded(st, server: ServerProcess, args: argparse.Namespace) -> list[KeyData]:
+    """Each key's runs, assets and sessions: read back from seed.json in a reused data dir, else made now."""
+    saved = st.data_dir / "seed.json"
+    if args.data_dir and saved.exists():
+        datas = [KeyData(**data) for data in json.loads(saved.read_text())]
+        _say(f"reusing the {len(datas)} seeded keys of {st.data_dir}")
+        return datas
+    keys = create_keys(st.env, [f"load-{i}" for i in range(args.keys or max(2, args.clients // 25))])
+    seeding = time.perf_counter()
+    datas = [seed_key(server.base_url, key) for key in keys]
+    saved.write_text(json.dumps([vars(d) for d in datas]))
+    _say(f"seeded {len(keys)} keys in {time.perf_counter() - seeding:.1f} s")
+    return datas
+
+
 def _say(text: str) -> None:
     print(f"[load] {text}", file=sys.stderr, flush=True)
 
@@ -127,8 +143,6 @@ async def _staggered(task, delay: float) -> None:
 def _profile_start(server: ServerProcess, args: argparse.Namespace, out: Path):
     if not args.py_spy:
         return None
-    if not pyspy.available():
-        raise SystemExit("--py-spy: py-spy is not installed (pip install py-spy)")
     return pyspy.record(server.pid, args.seconds, out / "profile.folded")
 
 

@@ -1,5 +1,7 @@
 """A sampling profile of the server process under load, taken from outside with py-spy (no code in
-the server changes, and the sampled process is not paused: `--nonblocking`).
+the server changes, and the sampled process is not paused: `--nonblocking`). Only the thread that holds
+the GIL is sampled (`--gil`): the server is one Python process, so that is where its CPU time goes;
+threads waiting for work or for the GIL do not dilute the figures.
 
 `py-spy` is not a dependency of Storyloom: install it with `pip install py-spy` (the `perf` extra).
 The raw output is folded stacks (one line per distinct stack, with its sample count), which
@@ -9,18 +11,21 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
 
 def available() -> str | None:
-    return shutil.which("py-spy")
+    """The py-spy binary: on PATH, or beside this interpreter (a virtualenv that is not activated)."""
+    beside = Path(sys.executable).parent / "py-spy"
+    return shutil.which("py-spy") or (str(beside) if beside.is_file() else None)
 
 
 def record(pid: int, seconds: float, out: Path, rate: int = 100) -> subprocess.Popen:
     """Start sampling `pid` for `seconds` into `out` (folded stacks); wait on the returned process."""
     command = [available() or "py-spy", "record", "--pid", str(pid), "--duration", str(max(1, round(seconds))),
-               "--rate", str(rate), "--format", "raw", "--output", str(out), "--nonblocking"]
+               "--rate", str(rate), "--format", "raw", "--output", str(out), "--nonblocking", "--gil"]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 

@@ -47,14 +47,17 @@ class Stage:
 
 @contextmanager
 def stage(database: str = "sqlite", database_url: str | None = None, env: dict[str, str] | None = None,
-          keep: bool = False) -> Iterator[Stage]:
-    """A temp data dir and a database (`database` sqlite or postgres, or `database_url`); removed after
-    the block unless `keep`. `env` adds STORYLOOM_* settings for the server."""
+          data_dir: Path | None = None) -> Iterator[Stage]:
+    """A data dir and a database (`database` sqlite or postgres, or `database_url`). The data dir is a
+    temp folder removed after the block, unless `data_dir` is given (kept, and reused if it exists).
+    `env` adds STORYLOOM_* settings for the server."""
     models = Settings().models_path  # the caller's model cache: tiny models are not built again
     with ExitStack() as stack:
-        data_dir = Path(tempfile.mkdtemp(prefix="storyloom-stage-"))
-        if not keep:
+        if data_dir is None:
+            data_dir = Path(tempfile.mkdtemp(prefix="storyloom-stage-"))
             stack.callback(shutil.rmtree, data_dir, True)
+        data_dir = data_dir.resolve()
+        data_dir.mkdir(parents=True, exist_ok=True)
         url = database_url
         if url is None and database == "postgres":
             url = migrated_database(stack.enter_context(throwaway_cluster()))
