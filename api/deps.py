@@ -71,5 +71,5 @@ def wants_stream(request: Request) -> bool:
 def event_stream(request: Request, run_id: str, after: int = 0) -> StreamingResponse:
     rt = runtime(request)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # proxies must not buffer a live stream
-    return StreamingResponse(sse.stream(rt, run_id, after, rt.settings.server.sse_keepalive_s),
-                             media_type="text/event-stream", headers=headers)
+    body = sse.stream(rt, run_id, after, rt.settings.server.sse_keepalive_s, request.app.state.notifier)
+    return StreamingResponse(body, media_type="text/event-stream", headers=headers)
