@@ -3,12 +3,12 @@ a story (a chat session's first turn, one scene), a chat turn that edits that st
 (picture, caption, narration, clip), and a narration job on two uploaded pictures."""
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import httpx
 
 from evals.chaos_client import Seen, get_json, retrying
+from evals.media import png
 
 KINDS = ("story", "chat", "brief", "narration")
 STORY_TURN = "a bedtime story about a lighthouse keeper and a seal, one scene"
@@ -70,22 +70,5 @@ def _user_turns(http: httpx.Client, session_id: str, content: str, deadline: flo
 
 
 def _uploads() -> list[tuple[str, tuple[str, bytes, str]]]:
-    return [("files", ("harbour.png", _png(photo=True), "image/png")),
-            ("files", ("rule.png", _png(photo=False), "image/png"))]
-
-
-def _png(photo: bool) -> bytes:
-    """A photo-like picture (gradients and shapes) or a flat decorative rule."""
-    import numpy as np
-    from PIL import Image, ImageDraw
-
-    if photo:
-        y, x = np.mgrid[0:96, 0:128]
-        pixels = np.stack([x * 2.0, y * 2.6, 128 + 60 * np.sin(x / 9.0)], -1)
-        image = Image.fromarray(np.clip(pixels, 0, 255).astype("uint8"))
-        ImageDraw.Draw(image).ellipse([40, 20, 90, 70], fill=(230, 200, 40))
-    else:
-        image = Image.new("RGB", (128, 8), (40, 40, 40))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+    return [("files", ("harbour.png", png(photo=True), "image/png")),
+            ("files", ("rule.png", png(photo=False), "image/png"))]

@@ -73,7 +73,9 @@ class Connection:
 
     async def _send(self, method: str, path: str, body: bytes | None,
                     headers: dict[str, str] | None) -> asyncio.StreamReader:
-        if self._writer is None or self._writer.is_closing():
+        if self._writer is not None and (self._writer.is_closing() or self._reader.at_eof()):
+            self.close()  # the server closed an idle keep-alive connection (uvicorn: after 5 s)
+        if self._writer is None:
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
         lines += [f"{k}: {v}" for k, v in {**self.headers, **(headers or {})}.items()]

@@ -25,9 +25,10 @@ from pathlib import Path
 
 from evals import proof_report, pyspy
 from evals.httpraw import Connection
-from evals.load_clients import READS, KeyData, Mix, Recorder, reader, streamer, submitter
+from evals.load_clients import READS, SUBMISSIONS, KeyData, Mix, Recorder, reader, streamer, submitter
 from evals.load_seed import seed_key
 from evals.load_stats import goals, server_errors, summarize, table_rows
+from evals.media import png
 from evals.serverproc import SMALL_RUNS_ENV, ServerProcess, create_keys, stage
 
 
@@ -37,8 +38,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seconds", type=float, default=60, help="how long the load runs (default 60)")
     p.add_argument("--think-ms", type=float, default=1000, help="mean pause between a client's requests")
     p.add_argument("--keys", type=int, help="API keys the clients share (default clients/25, at least 2)")
-    p.add_argument("--run-submissions", action="store_true",
-                   help="let submitted briefs run (model work on the same cores) instead of cancelling them")
+    p.add_argument("--submit", choices=sorted(SUBMISSIONS), default="narration",
+                   help="what submitters submit: narration (a decorative picture: no model work; default) or brief "
+                   "(one short spoken narration: model work on the same cores)")
+    p.add_argument("--cancel", action="store_true", help="submitters cancel each run after its first event")
     p.add_argument("--postgres", action="store_true", help="a throw-away PostgreSQL cluster instead of SQLite")
     p.add_argument("--database-url", help="an existing, migrated database instead (it is written to)")
     p.add_argument("--reads-only", action="store_true", help="only GET /v1/runs and /v1/runs/{id} (the issue's probe)")
@@ -61,7 +64,11 @@ def run_load(args: argparse.Namespace) -> dict:
     out = args.out or proof_report.default_out("load")
     out.mkdir(parents=True, exist_ok=True)
     with stage("postgres" if args.postgres else "sqlite", args.database_url, SMALL_RUNS_ENV, args.data_dir) as st:
-        server = ServerProcess(st.env, out / "server.log")
+        library = st.data_dir / "library"
+        library.mkdir(exist_ok=True)
+        (library / "rule.png").write_bytes(png(photo=False))
+        env = {**st.env, "STORYLOOM_NARRATION__LIBRARY_ROOTS": json.dumps([str(library)])}
+        server = ServerProcess(env, out / "server.log")
         _say(f"server on {st.database} started in {server.start():.1f} s (pid {server.pid})")
         try:
             datas = _seeded(st, server, args)
@@ -90,7 +97,7 @@ def run_load(args: argparse.Namespace) -> dict:
 async def drive(port: int, datas: list[KeyData], args: argparse.Namespace) -> Recorder:
     recorder = Recorder()
     think = args.think_ms / 1000
-    mix = Mix(think_s=think, stop_at=time.perf_counter() + args.seconds, cancel=not args.run_submissions)
+    mix = Mix(think_s=think, stop_at=time.perf_counter() + args.seconds, cancel=args.cancel, submission=args.submit)
     submitters = 0 if args.reads_only else max(1, round(args.clients * 0.1))
     streamers = 0 if args.reads_only else round(args.clients * 0.1)
     reads = READS[:2] if args.reads_only else READS
@@ -162,9 +169,10 @@ def _notes(args: argparse.Namespace) -> list[str]:
             "The load generator is this process (asyncio, raw HTTP/1.1); the server is a separate process "
             "(`python -m api.cli serve`, defaults: 1 run worker, 20 runs in flight per key). Both share the "
             "machine's cores.",
-            "Submissions are cheap briefs (one short narration), "
-            + ("left to run." if args.run_submissions else "cancelled right after their first event, so the "
-               "figures are the API's and not model time."),
+            ("Submissions are narration jobs on a decorative picture of the server's library: real runs that need "
+             "no model, so the figures are the API's and the runner's." if args.submit == "narration" else
+             "Submissions are briefs with one short spoken narration: text-to-speech and its check run on the same "
+             "cores.") + (" Each is cancelled after its first event." if args.cancel else ""),
             "The first event delay is measured from sending the POST to receiving the first event on a stream "
             "opened as soon as the 202 arrived."]
 

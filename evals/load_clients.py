@@ -3,8 +3,9 @@
 Three behaviours, each a closed loop (request, wait for the answer, think, again):
 - readers: lists and details of runs, assets (metadata and bytes) and sessions;
 - streamers: replay a finished run's event stream to its end, then follow the key's newest live run;
-- submitters: submit a cheap brief, open its event stream at once (the first event's delay is the
-  "first event after a submit"), cancel it (or let it run), read the stream to its terminal event.
+- submitters: submit a run, open its event stream at once (the first event's delay is the "first event
+  after a submit"), optionally cancel it, and read the stream to its terminal event; up to the key's
+  in-flight limit (a 429 is the answer past it).
 Think time is drawn uniformly from 0.5-1.5x `think_s`, so clients do not march in step.
 """
 from __future__ import annotations
@@ -20,9 +21,12 @@ from evals.httpraw import Connection, Response
 
 READS = (("GET /v1/runs", 30), ("GET /v1/runs/{id}", 30), ("GET /v1/assets/{id}", 15),
          ("GET /v1/assets/{id}/content", 5), ("GET /v1/sessions", 10), ("GET /v1/sessions/{id}", 10))
-# The cheapest real run: one short narration. Cancelled at once by default, so the load measures the
-# API (admission, events, cancel) and not model time on the same 2 cores.
+# What submitters submit. By default a narration job on a decorative picture in the server's library: a
+# real run (queued, executed, events, report, outputs stored as assets) that needs no model, so the
+# figures are the API's and the runner's, not model time on the same cores. "brief" is one short
+# spoken narration: text-to-speech and its speech-to-text check run in the server too.
 CHEAP_BRIEF = {"goal": "load test", "deliverables": [{"kind": "narration", "text": "Hello."}]}
+SUBMISSIONS = {"narration": ("/v1/narrations", {"paths": ["rule.png"]}), "brief": ("/v1/briefs", CHEAP_BRIEF)}
 TERMINAL = ("succeeded", "failed", "cancelled")
 
 
@@ -55,7 +59,8 @@ class Recorder:
 class Mix:
     think_s: float
     stop_at: float
-    cancel: bool = True
+    cancel: bool = False
+    submission: str = "narration"
     rng: random.Random = field(default_factory=lambda: random.Random(7))
 
     def think(self) -> float:
@@ -73,8 +78,8 @@ async def guarded(endpoint: str, rec: Recorder, call) -> Response | None:
     except TimeoutError:
         rec.add(endpoint, started, "timeout")
         return None
-    except (ConnectionError, OSError, asyncio.IncompleteReadError, ValueError):
-        rec.add(endpoint, started, "conn_error")
+    except (ConnectionError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+        rec.add(endpoint, started, type(exc).__name__)  # e.g. ConnectionResetError: no HTTP status came back
         return None
     rec.add(endpoint, started, response.status, response.body)
     return response
@@ -112,7 +117,7 @@ async def follow(conn: Connection, path: str, name: str, rec: Recorder, mix: Mix
     """Read a stream to its terminal event (or the end of the test). With `submitted`, the delay from the
     submit to the first event is recorded, and `on_first` (a coroutine function) is awaited after it."""
     started = time.perf_counter()
-    status: int | str = "conn_error"
+    status: int | str = "no_response"
     try:
         async with aclosing(conn.events(path)) as stream:
             async for item in stream:  # to the end of the body: the server ends it after the terminal event
@@ -126,16 +131,17 @@ async def follow(conn: Connection, path: str, name: str, rec: Recorder, mix: Mix
                         await on_first()
                 if not mix.going():
                     break
-    except (ConnectionError, OSError, asyncio.IncompleteReadError, ValueError):
-        status = "conn_error"
+    except (ConnectionError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+        status = type(exc).__name__
         conn.close()
     rec.add(name, started, status)
 
 
 async def submitter(conn: Connection, stream: Connection, data: KeyData, rec: Recorder, mix: Mix) -> None:
+    path, body = SUBMISSIONS[mix.submission]
     while mix.going():
         submitted = time.perf_counter()
-        response = await guarded("POST /v1/briefs", rec, lambda: conn.post_json("/v1/briefs", CHEAP_BRIEF))
+        response = await guarded(f"POST {path}", rec, lambda: conn.post_json(path, body))
         if response is not None and response.status == 202:
             run_id = response.json()["id"]
             data.live.append(run_id)

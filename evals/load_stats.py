@@ -38,7 +38,7 @@ def summarize(rec: Recorder, wall: float, args, database: str) -> dict[str, Any]
     reads = [v for name, values in rec.latencies.items() if name in READ_ENDPOINTS for v in values]
     total = sum(len(v) for v in rec.latencies.values())
     return {"clients": args.clients, "seconds": args.seconds, "think_ms": args.think_ms, "database": database,
-            "submissions": "run" if args.run_submissions else "cancelled", "reads_only": args.reads_only,
+            "submissions": args.submit + (", cancelled" if args.cancel else ""), "reads_only": args.reads_only,
             "errors_5xx": sum(n for status, n in errors.items() if status.isdigit() and int(status) >= 500),
             "locked": rec.locked_bodies, "read_p95_ms": percentile(reads, .95), "read_p50_ms": percentile(reads, .5),
             "read_p99_ms": percentile(reads, .99), "reads_per_s": round(len(reads) / wall, 1),

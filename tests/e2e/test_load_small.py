@@ -22,7 +22,7 @@ def test_twenty_clients_for_ten_seconds_get_no_errors(db_env, tmp_path):
     assert report["server_log_errors"]["exceptions"] == {}
     exercised = set(report["endpoints"])
     assert {name for name, _ in READS} <= exercised
-    assert {"POST /v1/briefs", "POST /v1/runs/{id}/cancel", "SSE replay to the end"} <= exercised
+    assert {"POST /v1/narrations", "SSE submit to terminal", "SSE replay to the end"} <= exercised
     assert report["first_events"] > 0 and report["read_p95_ms"] is not None
     saved = json.loads((tmp_path / "load" / "report.json").read_text())
     assert saved["clients"] == 20 and saved["machine"]["cores"]
