@@ -1,7 +1,7 @@
 """Runs: list, inspect, follow live (SSE with replay), cancel."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
@@ -22,7 +22,8 @@ HEADER_COLUMNS = (Run.id, Run.kind, Run.status, Run.profile, Run.title, Run.requ
 
 @router.get("", response_model=RunList, summary="Your runs, newest first")
 async def list_runs(request: Request, owner: Owner, limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                    status: Annotated[str | None, Query(description=" | ".join(RUN_STATUSES))] = None) -> dict:
+                    status: Annotated[Literal[RUN_STATUSES] | None, Query(description="Only runs in this status")]
+                    = None) -> dict:
     def query() -> dict:
         # The header's columns only: loading whole runs decoded (and change-tracked) their plan and info
         # JSON for every row, most of this endpoint's time (a py-spy profile under load, issue 18).
