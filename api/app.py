@@ -6,6 +6,7 @@ restart from their last checkpoint.
 """
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -15,6 +16,7 @@ from agent.service.runner import Runner
 from api.errors import install_handlers
 from api.limits import BodyLimit
 from api.metrics import Metrics
+from api.notify import EventNotifier
 from api.routes import assets, briefs, narrations, ops, runs, sessions, studio
 
 
@@ -23,6 +25,7 @@ def create_app(rt: Runtime) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        app.state.notifier.bind(asyncio.get_running_loop())
         app.state.runner.start()
         try:
             yield
@@ -33,9 +36,14 @@ def create_app(rt: Runtime) -> FastAPI:
                   description="Stories, content briefs and accessible descriptions of media, from one request.")
     server = rt.settings.server
     runner = Runner(rt, server.workers)
-    metrics = Metrics(rt, runner)
-    runner.on_event = metrics.observe  # finished steps feed the duration histogram
-    app.state.rt, app.state.runner, app.state.metrics = rt, runner, metrics
+    metrics, notifier = Metrics(rt, runner), EventNotifier()
+
+    def on_event(run_id: str, event: dict) -> None:  # after each event's commit, in the emitting thread
+        metrics.observe(run_id, event)  # finished steps feed the duration histogram
+        notifier.publish(run_id)  # the run's event streams read it at once
+
+    runner.on_event = on_event
+    app.state.rt, app.state.runner, app.state.metrics, app.state.notifier = rt, runner, metrics, notifier
     install_handlers(app)
     app.add_middleware(BodyLimit, max_json=server.max_body_bytes, max_upload=server.max_upload_bytes)
     for module in (sessions, briefs, narrations, runs, assets, ops, studio):

@@ -60,8 +60,9 @@ def _limited(exc: InFlightLimit) -> ApiError:
     return ApiError(429, "rate_limited", str(exc), {"Retry-After": "5"})
 
 
-async def run_json(request: Request, run_id: str, status_code: int = 200) -> JSONResponse:
-    return JSONResponse(await run_in_threadpool(run_out, runtime(request), run_id), status_code=status_code)
+async def run_json(request: Request, run_id: str, status_code: int = 200, owner: str | None = None) -> JSONResponse:
+    """The run as JSON; with `owner`, checked to be that key's first (404 otherwise), in the same thread hop."""
+    return JSONResponse(await run_in_threadpool(run_out, runtime(request), run_id, owner), status_code=status_code)
 
 
 def wants_stream(request: Request) -> bool:
@@ -71,5 +72,5 @@ def wants_stream(request: Request) -> bool:
 def event_stream(request: Request, run_id: str, after: int = 0) -> StreamingResponse:
     rt = runtime(request)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # proxies must not buffer a live stream
-    return StreamingResponse(sse.stream(rt, run_id, after, rt.settings.server.sse_keepalive_s),
-                             media_type="text/event-stream", headers=headers)
+    body = sse.stream(rt, run_id, after, rt.settings.server.sse_keepalive_s, request.app.state.notifier)
+    return StreamingResponse(body, media_type="text/event-stream", headers=headers)

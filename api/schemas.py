@@ -1,9 +1,29 @@
 """Response bodies of the HTTP API (request bodies are the agent's own validated models)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+
+# PostgreSQL cannot store NUL in text (a 500 there, found by the stateful fuzzing); SQLite can. Text
+# fields refuse it on both, before anything is written: a turn's run and message are two writes.
+
+
+def no_nul(value: str | None) -> str | None:
+    if value is not None and "\x00" in value:
+        raise ValueError("text may not contain NUL (\\u0000) characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(no_nul)]
+
+
+def nul_field(value: Any, where: str = "body") -> str | None:
+    """The path of the first string inside `value` that contains a NUL character, or None."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    return next((found for key, item in items if (found := nul_field(item, f"{where}.{key}"))), None)
 
 
 class ErrorDetail(BaseModel):

@@ -6,15 +6,21 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from contextlib import nullcontext, suppress
 from datetime import UTC, datetime
 
 from starlette.concurrency import run_in_threadpool
 
 from agent.runtime import Runtime
 from agent.service import events
+from api.notify import EventNotifier
 from memory import repo
 
-POLL_S = 0.25
+# A stream wakes when the runner stores one of its run's events (api/notify.py); it also reads the table
+# this often for events stored by another process, and without a notifier every QUICK_POLL_S.
+POLL_S = 1.0
+QUICK_POLL_S = 0.25
+FINISHED_CHECK_S = 1.0  # how often an idle stream checks whether its run ended without a terminal event
 # A finished run whose terminal event never got written (a crash between the two writes) gets one
 # made up once it has been finished this long, so no stream waits forever.
 SYNTHETIC_AFTER_S = 5.0
@@ -35,27 +41,33 @@ def parse_last_id(value: str | None) -> int:
         return 0
 
 
-async def stream(rt: Runtime, run_id: str, after: int, keepalive_s: float) -> AsyncIterator[str]:
-    beat = time.monotonic()
+async def stream(rt: Runtime, run_id: str, after: int, keepalive_s: float,
+                 notifier: EventNotifier | None = None) -> AsyncIterator[str]:
+    beat, checked = time.monotonic(), 0.0
     yield "retry: 2000\n\n"
-    while True:
-        batch = await run_in_threadpool(events.since, rt.db, run_id, after)
-        for event in batch:
-            after = event["id"]
-            yield format_event(event)
-            if event["type"] in events.TERMINAL:
-                return
-        if batch:
-            continue
-        finished = await run_in_threadpool(_finished_long_ago, rt, run_id)
-        if finished:
-            status, error = finished
-            yield format_event({"id": after, "type": status, "data": {"status": status, "error": error}})
-            return
-        if time.monotonic() - beat > keepalive_s:
-            beat = time.monotonic()
-            yield ": keep-alive\n\n"
-        await asyncio.sleep(POLL_S)
+    with notifier.subscription(run_id) if notifier else nullcontext(asyncio.Event()) as woken:
+        while True:
+            woken.clear()  # before reading: an event stored while we read still wakes the wait below
+            batch = await run_in_threadpool(events.since, rt.db, run_id, after)
+            for event in batch:
+                after = event["id"]
+                yield format_event(event)
+                if event["type"] in events.TERMINAL:
+                    return
+            if batch:
+                continue
+            if time.monotonic() - checked >= FINISHED_CHECK_S:
+                checked = time.monotonic()
+                finished = await run_in_threadpool(_finished_long_ago, rt, run_id)
+                if finished:
+                    status, error = finished
+                    yield format_event({"id": after, "type": status, "data": {"status": status, "error": error}})
+                    return
+            if time.monotonic() - beat > keepalive_s:
+                beat = time.monotonic()
+                yield ": keep-alive\n\n"
+            with suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), POLL_S if notifier else QUICK_POLL_S)
 
 
 def _finished_long_ago(rt: Runtime, run_id: str) -> tuple[str, str | None] | None:

@@ -1,6 +1,8 @@
 """Objects of the memory as API responses, looked up on behalf of one key (others' are 404)."""
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -10,7 +12,15 @@ from agent.runtime import Runtime
 from agent.service.summary import iso, summarize
 from api.errors import not_found
 from memory import repo
-from memory.tables import Asset, ChatSession, Run, is_id
+from memory.tables import TERMINAL_STATUSES, Asset, ChatSession, Run, is_id
+
+# Views of finished runs, which no longer change: a run's detail was the costliest read under load
+# (summarize: four queries and a dict per step and asset, issue 18). A run counts as finished once its
+# terminal event is stored, the runner's very last write (a narration job registers its outputs after
+# its status is final, before that event).
+_FINISHED: OrderedDict[tuple[str, str], tuple[str | None, dict[str, Any]]] = OrderedDict()
+_FINISHED_LOCK = threading.Lock()
+FINISHED_VIEWS = 4096
 
 
 def owned_run(s: Session, run_id: str, key_id: str) -> Run:
@@ -35,10 +45,31 @@ def owned_asset(s: Session, asset_id: str, key_id: str) -> Asset:
     return asset
 
 
-def run_out(rt: Runtime, run_id: str) -> dict[str, Any]:
-    """The run as the API shows it: the summary without the server's own paths and story notes."""
+def run_out(rt: Runtime, run_id: str, owner: str | None = None) -> dict[str, Any]:
+    """The run as the API shows it: the summary without the server's own paths and story notes. With
+    `owner`, another key's run (or none) is a 404. The result is shared: do not change it."""
+    key = (rt.db.url, run_id)
+    with _FINISHED_LOCK:
+        cached = _FINISHED.get(key)
+    if cached is not None:
+        if owner is not None and cached[0] != owner:
+            raise not_found("run")
+        return cached[1]
+    with rt.db.session() as s:
+        run = owned_run(s, run_id, owner) if owner is not None else repo.get_run(s, run_id)
+        finished, owner_of = _finished(s, run), run.api_key_id if run else None
     hidden = ("output_dir", "storyboard_source", "storyboard_notes")
-    return {k: v for k, v in summarize(rt, run_id).items() if k not in hidden}
+    view = {k: v for k, v in summarize(rt, run_id).items() if k not in hidden}
+    if finished:
+        with _FINISHED_LOCK:
+            _FINISHED[key] = (owner_of, view)
+            while len(_FINISHED) > FINISHED_VIEWS:
+                _FINISHED.popitem(last=False)
+    return view
+
+
+def _finished(s: Session, run: Run | None) -> bool:
+    return run is not None and run.status in TERMINAL_STATUSES and repo.has_terminal_event(s, run.id)
 
 
 def asset_out(s: Session, asset: Asset) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from agent.recipes.brief import Brief
 from agent.service.runs import create_brief_run
 from api.deps import ERRORS, Owner, run_json, runtime, start_run
 from api.errors import ApiError
-from api.schemas import ErrorBody, RunOut
+from api.schemas import ErrorBody, RunOut, nul_field
 from memory import repo
 
 router = APIRouter(prefix="/v1/briefs", tags=["briefs"], responses=ERRORS)
@@ -28,7 +28,10 @@ router = APIRouter(prefix="/v1/briefs", tags=["briefs"], responses=ERRORS)
              summary="Submit a content brief; answers 202 with the queued run")
 async def submit_brief(request: Request, brief: Brief, owner: Owner,
                        idempotency_key: Annotated[str | None, Header(max_length=200)] = None):
-    digest = hashlib.sha256(json.dumps(brief.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+    body = brief.model_dump(mode="json")
+    if where := nul_field(body):
+        raise ApiError(422, "invalid_request", f"{where[5:]}: text may not contain NUL (\\u0000) characters")
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     if idempotency_key:
         earlier = await run_in_threadpool(_earlier, request, owner, idempotency_key, digest)
         if earlier:

@@ -107,12 +107,21 @@ def _save_uploads(files: list[UploadFile], folder: Path) -> None:
     folder.mkdir(parents=True)
     seen: set[str] = set()
     for position, upload in enumerate(files):
-        name = _SAFE_NAME.sub("-", Path(upload.filename or "").name).strip(".-") or f"file-{position}"
+        name = _short(_SAFE_NAME.sub("-", Path(upload.filename or "").name).strip(".-")) or f"file-{position}"
         target = folder / (name if name not in seen else f"{position:03d}/{name}")
         seen.add(name)
         target.parent.mkdir(exist_ok=True)
         with target.open("wb") as out:
             shutil.copyfileobj(upload.file, out, 1 << 20)
+
+
+def _short(name: str) -> str:
+    """At most 150 characters, extension kept: a longer name failed to save (filesystems stop at 255
+    bytes): a 500, or a dropped connection (found by the hostile-upload fuzzing)."""
+    if len(name) <= 150:
+        return name
+    suffix = Path(name).suffix[:16]
+    return name[:150 - len(suffix)] + suffix
 
 
 async def _start(request: Request, owner: str, paths: list[Path], roots: list[Path], uploaded: bool = False) -> dict:

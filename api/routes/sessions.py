@@ -11,7 +11,7 @@ from agent.requests import MAX_PROMPT_CHARS
 from agent.service import chat
 from api.deps import ERRORS, SSE_RESPONSE, Owner, event_stream, run_json, runtime, start_run, wants_stream
 from api.errors import ApiError
-from api.schemas import ErrorBody, RunOut, SessionList, SessionOut
+from api.schemas import ErrorBody, RunOut, SessionList, SessionOut, Text
 from api.views import owned_session
 from memory import repo
 from tools.base import RequestSeed
@@ -21,12 +21,12 @@ router = APIRouter(prefix="/v1/sessions", tags=["sessions"], responses=ERRORS)
 
 class NewSession(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    title: str | None = Field(default=None, max_length=500, description="Shown in lists; defaults to the first turn.")
+    title: Text | None = Field(default=None, max_length=500, description="Shown in lists; defaults to the first turn.")
 
 
 class Turn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    content: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS,
+    content: Text = Field(min_length=1, max_length=MAX_PROMPT_CHARS,
                          description='What you want, e.g. "make the seal wear a red scarf in scene 2".')
     seed: RequestSeed = 0
 

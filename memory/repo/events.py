@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from memory.repo._rows import add
-from memory.tables import Event
+from memory.tables import TERMINAL_STATUSES, Event
 
 
 def add_event(s: Session, *, run_id: str, type: str, data: dict[str, Any]) -> Event:
@@ -18,3 +18,9 @@ def list_events(s: Session, *, run_id: str, after: int = 0, limit: int = 500) ->
     """The run's events with an id above `after`, oldest first."""
     query = select(Event).where(Event.run_id == run_id, Event.id > after).order_by(Event.id).limit(limit)
     return list(s.scalars(query))
+
+
+def has_terminal_event(s: Session, run_id: str) -> bool:
+    """Whether the run's final event (succeeded, failed or cancelled) is stored."""
+    query = select(Event.id).where(Event.run_id == run_id, Event.type.in_(TERMINAL_STATUSES)).limit(1)
+    return s.scalar(query) is not None

@@ -32,6 +32,21 @@ def list_runs(s: Session, *, owner: str | None = None, status: str | None = None
     return list(s.scalars(query))
 
 
+# What a run's header (a line of a run list) shows: only these columns are read, not the plan and info JSON.
+HEADER_COLUMNS = ("id", "kind", "status", "profile", "title", "request", "error", "session_id", "created_at",
+                  "started_at", "finished_at")
+
+
+def list_run_headers(s: Session, *, owner: str | None = None, status: str | None = None, limit: int = 50) -> list:
+    """Like `list_runs`, as rows of HEADER_COLUMNS (attribute access like a Run)."""
+    query = select(*(getattr(Run, c) for c in HEADER_COLUMNS)).order_by(Run.created_at.desc(), Run.id).limit(limit)
+    if owner is not None:
+        query = query.where(Run.api_key_id == owner)
+    if status is not None:
+        query = query.where(Run.status == status)
+    return list(s.execute(query))
+
+
 def update_run(s: Session, run_id: str, **fields: Any) -> Run:
     """Set only the given columns; KeyError when the run does not exist."""
     return update(s, Run, run_id, fields)

@@ -1,0 +1,50 @@
+"""The chaos suite, small: 5 runs (a story, its chat edit, a brief, a narration job on uploads, another
+brief), each with its server process SIGKILLed once at a random moment and restarted (`python -m
+evals.chaos`), on SQLite and PostgreSQL. One chaos run per database feeds both tests.
+
+Every run completing is asserted outright. Nothing lost, duplicated or missed is the goal too, but
+where each kill lands is random, so whether it hits one of the crash windows still open today varies
+from run to run: that test is a non-strict xfail naming them. Each window is reproduced exactly, as a
+strict xfail that flips when it is fixed, in tests/integration/test_crash_windows.py.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evals.chaos import parse_args, run_chaos
+from evals.pgcluster import migrated_database
+
+KINDS = "story,chat,brief,narration,brief"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def chaos(request, tmp_path_factory, models_dir) -> dict:
+    out = tmp_path_factory.mktemp("chaos")
+    argv = ["--runs", "1", "--kinds", KINDS, "--seed", "5", "--out", str(out)]
+    if request.param == "postgres":
+        argv += ["--database-url", migrated_database(request.getfixturevalue("pg_server"))]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STORYLOOM_MODELS_DIR", str(models_dir))
+        return run_chaos(parse_args(argv))
+
+
+def test_every_killed_run_completes(chaos):
+    assert chaos["runs"] == 5
+    assert chaos["completed"] == 5, chaos["final_statuses"]
+    assert chaos["chat_reply_problems"] == 0
+    assert "Every killed run" in (Path(chaos["out"]) / "report.html").read_text()
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "open crash windows (diagnosed, reproduced exactly in tests/integration/test_crash_windows.py): scores written "
+    "again when critique or deliver resume (agent/critic.py), a finished step never announced (agent/executor.py "
+    "_complete/_announce), a narration item's input imported again on resume (agent/narrate/images.py), a "
+    "narration's outputs never registered and a finished run without its terminal event when the kill lands after "
+    "the final status (agent/narrate/run.py, agent/service/runner.py _end); a kill hits them or not"))
+def test_nothing_is_lost_duplicated_or_missed(chaos):
+    problems = {r["run_id"][:8]: r["lost"] + r["duplicated"] + r["events_missing"] + r["events_repeated"]
+                for r in chaos["details"]}
+    assert (chaos["assets_lost"], chaos["assets_duplicated"], chaos["events_missing"], chaos["events_repeated"]) \
+        == (0, 0, 0, 0), problems
