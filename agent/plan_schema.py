@@ -218,9 +218,11 @@ def _check_ref(step: PlanStep, key: str, ref: str, path: tuple, schema: dict[str
                else " (it names a later step; put the step it uses first)" if target in order else "")
         return [f"step {step.id}: reference {ref!r} does not point at an earlier step{why}"]
     source = earlier[target].tool
+    if source not in all_tools():
+        return []  # the earlier step's unknown tool is reported on that step; nothing to check against
     expected = asset_kind_at(schema, path)
     if key == "$value":
-        texts = get_tool(source).values if source in all_tools() else frozenset()
+        texts = get_tool(source).values
         if name not in texts:
             return [f"step {step.id}: value {ref!r}: tool {source} has no text value {name!r} "
                     f"(it has {', '.join(sorted(texts)) or 'none'})"]

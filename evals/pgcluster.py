@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from memory.db import make_engine, upgrade
+
 START_TIMEOUT_S = 30
 
 
@@ -194,8 +196,6 @@ def throwaway_cluster() -> Iterator[PgServer]:
 
 def migrated_database(server: PgServer) -> str:
     """A new database on `server` at the head migration; returns its SQLAlchemy URL."""
-    from memory.db import make_engine, upgrade
-
     url = server.url(server.create_database())
     engine = make_engine(url)
     try:

@@ -13,6 +13,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from agent.settings import Settings
+
 
 def machine() -> dict[str, Any]:
     """Where the figures were measured: they mean little without it."""
@@ -32,8 +34,6 @@ def machine() -> dict[str, Any]:
 
 def default_out(suite: str) -> Path:
     """<data dir>/evals/<suite>-<UTC timestamp>."""
-    from agent.settings import Settings
-
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return Settings().data_dir.resolve() / "evals" / f"{suite}-{stamp}"
 

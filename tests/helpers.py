@@ -29,8 +29,8 @@ class Assets:
         return {a.name: self.add(a.data, a.kind, a.mime, intent=a.intent, duration=a.duration, width=a.width,
                                  height=a.height, params=a.params) for a in result.artifacts}
 
-    def context(self, models) -> ToolContext:
-        return ToolContext(models=models, resolve=self.views.__getitem__)
+    def context(self, models=None, cancelled=lambda: False) -> ToolContext:
+        return ToolContext(models=models, resolve=self.views.__getitem__, cancelled=cancelled)
 
 
 class ScriptedLLM:

@@ -12,17 +12,8 @@ from collections import Counter
 
 import httpx
 
+from evals.chaos_kinds import BRIEF
 from tests.fixtures.server import free_port, read_sse
-
-BRIEF = {
-    "goal": "a lighthouse at night", "seed": 3,
-    "deliverables": [
-        {"kind": "image", "width": 64, "height": 64, "steps": 2},
-        {"kind": "caption", "of": 0},
-        {"kind": "narration", "text": "The lamp turns all night long."},
-        {"kind": "video", "from_image": 0, "seconds": 1, "fps": 4, "width": 64, "height": 64, "steps": 2},
-    ],
-}
 
 
 def _start(env: dict, port: int) -> subprocess.Popen:

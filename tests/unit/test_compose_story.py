@@ -12,7 +12,8 @@ import pytest
 import webvtt
 from PIL import Image
 
-from tools.base import AssetView, ToolContext, ToolError
+from tests.helpers import Assets
+from tools.base import ToolError
 from tools.compose_story import ComposeStory
 from tools.media.audio import encode_wav
 from tools.media.vtt import format_vtt, sentence_cues, split_cue, vtt_timestamp
@@ -23,37 +24,23 @@ TEXT_1 = "A lighthouse keeper lived alone. Every night he lit the lamp!"
 TEXT_2 = "One morning a grey seal was waiting on the rocks, watching him with round dark eyes."
 
 
-class Assets:
-    """An in-memory stand-in for the asset store: ids map to files in a temp dir."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.views: dict[str, AssetView] = {}
-
-    def add(self, kind: str, mime: str, data: bytes, **extra) -> str:
-        asset_id = uuid.uuid4().hex
-        path = self.root / asset_id
-        path.write_bytes(data)
-        self.views[asset_id] = AssetView(id=asset_id, path=path, kind=kind, mime=mime, **extra)
-        return asset_id
+class StoryAssets(Assets):
+    """Pictures of one colour and sine-tone narration, kept as files."""
 
     def image(self, colour, size=(64, 48)) -> str:
         buf = io.BytesIO()
         Image.new("RGB", size, colour).save(buf, format="PNG")
-        return self.add("image", "image/png", buf.getvalue(), width=size[0], height=size[1])
+        return self.add(buf.getvalue(), "image", "image/png", width=size[0], height=size[1])
 
     def tone(self, seconds: float, freq: float = 440.0, rate: int = RATE, **params) -> str:
         t = np.arange(round(seconds * rate)) / rate
         data = encode_wav(0.3 * np.sin(2 * np.pi * freq * t), rate)
-        return self.add("audio", "audio/wav", data, duration=seconds, params=params)
-
-    def context(self, cancelled=lambda: False) -> ToolContext:
-        return ToolContext(models=None, resolve=lambda asset_id: self.views[asset_id], cancelled=cancelled)
+        return self.add(data, "audio", "audio/wav", duration=seconds, params=params)
 
 
 @pytest.fixture
-def assets(tmp_path: Path) -> Assets:
-    return Assets(tmp_path)
+def assets(tmp_path: Path) -> StoryAssets:
+    return StoryAssets(tmp_path)
 
 
 def compose(assets: Assets, scenes: list[dict], **options):
@@ -163,14 +150,14 @@ def test_audio_where_an_image_belongs_is_a_tool_error(assets):
 
 def test_corrupt_image_is_a_tool_error_naming_the_asset(assets):
     scenes = two_scenes(assets)
-    scenes[1]["image"] = broken = assets.add("image", "image/png", b"")
+    scenes[1]["image"] = broken = assets.add(b"", "image", "image/png")
     with pytest.raises(ToolError, match=f"image asset {broken}"):
         compose(assets, scenes)
 
 
 def test_corrupt_audio_is_a_tool_error_naming_the_asset(assets):
     scenes = two_scenes(assets)
-    scenes[0]["audio"] = broken = assets.add("audio", "audio/wav", b"RIFF not really")
+    scenes[0]["audio"] = broken = assets.add(b"RIFF not really", "audio", "audio/wav")
     with pytest.raises(ToolError, match=f"audio asset {broken}"):
         compose(assets, scenes)
 

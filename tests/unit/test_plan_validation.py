@@ -37,6 +37,15 @@ def test_an_unknown_tool_names_only_the_allowed_ones():
     assert error == "step x: unknown tool 'delete_everything'; use one of: speak, transcribe"
 
 
+def test_a_reference_to_a_step_of_an_unknown_tool_reports_that_tool_once():
+    # An LLM's plan may invent a tool and then use its output: one line for the invented tool, no crash.
+    made_up = {"id": "m", "tool": "make_music", "args": {}}
+    use = {"id": "say", "tool": "transcribe", "args": {"audio": {"$ref": "m.audio"}}}
+    say = {"id": "t", "tool": "speak", "args": {"text": {"$value": "m.text"}}}
+    errors = validate_plan(_plan(made_up, use, say))
+    assert len(errors) == 1 and errors[0].startswith("step m: unknown tool 'make_music'")
+
+
 @pytest.mark.parametrize(("tool", "path", "kind"), [
     ("generate_video", ["image"], "image"),
     ("generate_image", ["reference"], "image"),
