@@ -10,13 +10,16 @@ import threading
 from collections import Counter
 
 import pytest
+from sqlalchemy import event
 
 from agent.recipes.brief import Brief
 from agent.service import events
+from agent.service.chat import create_session, start_turn
 from agent.service.runner import Runner
 from agent.service.runs import create_brief_run, create_run, execute_run
 from api.auth import create_key
 from memory import repo
+from memory.tables import Message
 from tests.fixtures.narrate_media import scene
 
 
@@ -148,3 +151,47 @@ def test_a_restart_gives_a_finished_run_without_its_terminal_event_exactly_one(r
         Runner(runtime, workers=0).start()
     ends = [e for e in events.since(runtime.db, run_id) if e["type"] in events.TERMINAL]
     assert [(e["type"], e["data"]["error"]) for e in ends] == [("failed", "the model was unavailable")]
+
+
+def test_a_chat_turn_dying_at_its_message_leaves_neither_its_run_nor_its_message(runtime):
+    key_id, _ = create_key(runtime.db, "client")
+    session = create_session(runtime, api_key_id=key_id)
+
+    def dies(*_args) -> None:
+        raise Crash
+
+    event.listen(Message, "before_insert", dies)
+    try:
+        with pytest.raises(Crash):
+            start_turn(runtime, session, "a story about a fox", api_key_id=key_id)
+    finally:
+        event.remove(Message, "before_insert", dies)
+    with runtime.db.session() as s:  # no run the session does not show, and nothing queued for a restart
+        assert (repo.list_session_runs(s, session), repo.list_messages(s, session)) == ([], [])
+        assert repo.count_in_flight(s, key_id) == 0
+    run_id = start_turn(runtime, session, "a story about a fox", api_key_id=key_id)
+    with runtime.db.session() as s:
+        assert [(m.role, m.run_id) for m in repo.list_messages(s, session)] == [("user", run_id)]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the worker dies on purpose
+def test_a_chat_reply_is_written_once_across_a_crash_and_two_restarts(runtime):
+    key_id, _ = create_key(runtime.db, "client")
+    runtime.settings.critic.max_rounds = 0
+    session = create_session(runtime, api_key_id=key_id)
+    brief = Brief.model_validate({"goal": "a quiet harbour", "deliverables": [
+        {"kind": "narration", "text": "The harbour is quiet."}]})
+    run_id = create_brief_run(runtime, brief, api_key_id=key_id, session_id=session, message="a quiet harbour")
+    runner = _DiesBeforeTheTerminalEvent(runtime, workers=1)
+    runner.died = threading.Event()
+    runner.start()
+    runner.submit(run_id, key_id)
+    _precondition(runner.died.wait(300), "the worker reached the terminal event")
+    runner.stop(timeout=1)
+    with runtime.db.session() as s:  # the reply commits with the end of the run, which did not happen
+        assert [m.role for m in repo.list_messages(s, session)] == ["user"]
+    for _ in range(2):
+        Runner(runtime, workers=0).start()
+    with runtime.db.session() as s:
+        assert [(m.role, m.run_id) for m in repo.list_messages(s, session)] == [("user", run_id), ("assistant", run_id)]
+    assert [e["type"] for e in events.since(runtime.db, run_id) if e["type"] in events.TERMINAL] == ["succeeded"]
