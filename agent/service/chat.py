@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from agent.planning.intent import keyword_intent
 from agent.recipes.edit import parse_edit
-from agent.requests import MAX_PROMPT_CHARS, FreeformRequest, StoryRequest
+from agent.requests import MAX_PROMPT_CHARS, Budget, FreeformRequest, StoryRequest
 from agent.runtime import Runtime
+from agent.service.budget import budget_info
 from agent.service.runs import create_freeform_run, create_run, create_story_run
 from agent.service.summary import iso
 from agent.words import scene_count
@@ -35,7 +36,8 @@ def create_session(rt: Runtime, *, api_key_id: str | None = None, title: str | N
         return repo.create_session(s, api_key_id=api_key_id, title=(title or "").strip() or None).id
 
 
-def start_turn(rt: Runtime, session_id: str, content: str, *, api_key_id: str | None = None, seed: int = 0) -> str:
+def start_turn(rt: Runtime, session_id: str, content: str, *, api_key_id: str | None = None, seed: int = 0,
+               budget: Budget | None = None) -> str:
     """Create the run the user's message asks for (queued, not executed) and record the message with it,
     in one transaction; returns the run's id.
 
@@ -52,12 +54,14 @@ def start_turn(rt: Runtime, session_id: str, content: str, *, api_key_id: str | 
     turn = {"session_id": session_id, "api_key_id": owner, "message": content}  # the message commits with its run
     if edit is not None and base_run is not None:
         base_id, base_seed, board = base_run
-        info = {"scenes": len(board["scenes"]), "chat": {"base_run": base_id, "edit": asdict(edit), "board": board}}
+        info = {"scenes": len(board["scenes"]), "chat": {"base_run": base_id, "edit": asdict(edit), "board": board},
+                **budget_info(budget)}
         run_id = create_run(rt, kind="story", request=content, seed=base_seed, info=info, **turn)
     elif keyword_intent(content)[0] == "story":
-        run_id = create_story_run(rt, StoryRequest(prompt=content, scenes=scene_count(content), seed=seed), **turn)
+        request = StoryRequest(prompt=content, scenes=scene_count(content), seed=seed, budget=budget)
+        run_id = create_story_run(rt, request, **turn)
     else:
-        run_id = create_freeform_run(rt, FreeformRequest(request=content, seed=seed), **turn)
+        run_id = create_freeform_run(rt, FreeformRequest(request=content, seed=seed, budget=budget), **turn)
     return run_id
 
 

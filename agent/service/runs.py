@@ -25,6 +25,7 @@ from agent.recipes.brief import Brief
 from agent.requests import FreeformRequest, StoryRequest
 from agent.runtime import Runtime
 from agent.service import events
+from agent.service.budget import Meter, budget_info
 from agent.service.summary import summarize
 from memory import repo
 from memory.tables import TERMINAL_STATUSES
@@ -56,19 +57,19 @@ def create_run(rt: Runtime, *, kind: str, request: str, seed: int = 0, info: dic
 def create_story_run(rt: Runtime, request: StoryRequest, **fields: Any) -> str:
     """A story run; `fields` are create_run's keywords (out_dir, session_id, api_key_id...)."""
     return create_run(rt, kind="story", request=request.prompt, seed=request.seed,
-                      info={"scenes": request.scenes}, **fields)
+                      info={"scenes": request.scenes, **budget_info(request.budget)}, **fields)
 
 
 def create_freeform_run(rt: Runtime, request: FreeformRequest, **fields: Any) -> str:
     """A free-form run for the planner; `fields` are create_run's keywords."""
-    return create_run(rt, kind="freeform", request=request.request, seed=request.seed, info={"scenes": 3},
-                      **fields)
+    return create_run(rt, kind="freeform", request=request.request, seed=request.seed,
+                      info={"scenes": 3, **budget_info(request.budget)}, **fields)
 
 
 def create_brief_run(rt: Runtime, brief: Brief, *, seed: int | None = None, **fields: Any) -> str:
     """A brief run; the brief is kept in the run's info, where planning reads it."""
     return create_run(rt, kind="brief", request=brief.goal, seed=brief.seed if seed is None else seed,
-                      info={"brief": brief.model_dump(mode="json")}, **fields)
+                      info={"brief": brief.model_dump(mode="json"), **budget_info(brief.budget)}, **fields)
 
 
 def create_narration_run(rt: Runtime, job: NarrationJob, **fields: Any) -> str:
@@ -86,9 +87,12 @@ def execute_run(rt: Runtime, run_id: str, emit: Emit = lambda e: None,
     end=False and ends the run itself, with the chat reply in the same transaction."""
     with rt.db.session() as s:
         run = repo.get_run(s, run_id)
-        kind, decided = run.kind, "verdict" in (run.info or {})
+        kind, decided, limits = run.kind, "verdict" in (run.info or {}), (run.info or {}).get("budget")
         if not decided:
             repo.update_run(s, run_id, status="running", started_at=run.started_at or datetime.now(UTC))
+    meter = Meter(rt, run_id, limits, emit, cancelled) if limits and not decided else None
+    if meter is not None:
+        emit, cancelled = meter.emit, meter.cancelled
     try:
         if kind == "narration" and not decided:  # decided: delivered just before a crash, only the end is missing
             narrate_job(rt, run_id, emit=emit, cancelled=cancelled)
@@ -97,6 +101,9 @@ def execute_run(rt: Runtime, run_id: str, emit: Emit = lambda e: None,
     except Exception as exc:  # a bug must not take the process down: record it and fail the run
         _log_crash(rt, run_id)
         deliver_run(rt, run_id, status="failed", error=f"internal error: {type(exc).__name__}: {exc}")
+    if meter is not None and meter.exceeded():  # past a limit: failed, keeping what it made
+        with rt.db.session() as s:
+            repo.set_verdict(s, run_id, status="failed", error=meter.exceeded())
     if end:
         stored = events.finish(rt.db, run_id, *outcome(rt, run_id))
         if stored is not None:
