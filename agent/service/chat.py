@@ -77,11 +77,13 @@ def record_reply(rt: Runtime, run_id: str) -> None:
         add_reply(s, run)
 
 
-def add_reply(s: Session, run: Any) -> None:
-    """The reply to a finished run of a session, inside the caller's transaction (the runner's end of
-    the run, with its final status and terminal event); nothing when the run has one already."""
+def add_reply(s: Session, run: Any, text: str | None = None) -> None:
+    """The reply (`text`, by default `reply_text`) to a finished run of a session, inside the caller's
+    transaction (the runner's end of the run, with its final status and terminal event); nothing when
+    the run has one already."""
     if run.session_id and not repo.has_reply(s, run.session_id, run.id):
-        repo.add_message(s, session_id=run.session_id, role="assistant", content=reply_text(run), run_id=run.id)
+        repo.add_message(s, session_id=run.session_id, role="assistant", content=text or reply_text(run),
+                         run_id=run.id)
 
 
 def reply_text(run: Any) -> str:

@@ -12,9 +12,11 @@ import logging
 import threading
 from collections.abc import Callable
 
+from sqlalchemy.orm import Session
+
 from agent.runtime import Runtime
 from agent.service import events
-from agent.service.chat import add_reply
+from agent.service.chat import add_reply, reply_text
 from agent.service.queue import FairQueue, InFlightLimit
 from agent.service.runs import execute_run, outcome
 from memory import repo
@@ -126,7 +128,7 @@ class Runner:
         and the event commit together (a repeat, e.g. after a restart, stores and passes nothing)."""
         with self._emit_lock:
             if event.get("type") in events.TERMINAL:
-                stored = events.finish(self.rt.db, run_id, event["type"], event.get("error"), also=add_reply)
+                stored = events.finish(self.rt.db, run_id, event["type"], event.get("error"), also=_reply)
                 if stored is None:
                     return
                 event = stored
@@ -162,3 +164,15 @@ class Runner:
         if status is None:
             status, error = outcome(self.rt, run_id)
         self.emit(run_id, {"type": status, "status": status, "error": error})  # the terminal event
+
+
+def _reply(s: Session, run) -> None:
+    """The assistant's answer in the run's chat session, written with the run's end (a bug in the
+    wording must not keep the run from ending: it is logged and the reply left out)."""
+    try:
+        text = reply_text(run) if run.session_id else None
+    except Exception:
+        log.exception("could not word the chat reply of run %s", run.id)
+        return
+    if text is not None:
+        add_reply(s, run, text)
