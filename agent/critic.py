@@ -8,6 +8,7 @@ the gate works on raw cosines so negative ones still rank. Every score, verdict 
 """
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -100,6 +101,7 @@ def _store(executor: Executor, run_id: str, asset_id: str, model_id: str, prompt
 
 def critique(executor: Executor, run_id: str, state: dict[str, Any], gate: Gate) -> dict[str, Any]:
     """Score unscored candidates, pick each revisable step's best, and say which still fail."""
+    started = time.perf_counter()
     plan = [s for s in state["plan"]["steps"] if s["tool"] in REVISABLE]
     candidates = {k: list(v) for k, v in state.get("candidates", {}).items()}  # step -> asset ids, original first
     verdicts = dict(state.get("verdicts", {}))  # asset id -> Verdict as dict
@@ -114,6 +116,7 @@ def critique(executor: Executor, run_id: str, state: dict[str, Any], gate: Gate)
     winners = {step: max(ids, key=lambda a: verdicts[a]["value"]) for step, ids in candidates.items()}
     failing = [step for step, a in winners.items() if not verdicts[a]["passed"]]
     _record_selection(executor, run_id, candidates, winners, verdicts)
+    add_critic_time(executor, run_id, started)
     return {"candidates": candidates, "verdicts": verdicts, "winners": winners, "failing": failing}
 
 
@@ -163,6 +166,7 @@ def rebuild_dependents(executor: Executor, state: dict[str, Any], winners: dict[
 def final_scores(executor: Executor, run_id: str, state: dict[str, Any]) -> None:
     """Scores of the winners against their siblings and intents, recorded but not gated: character
     consistency across the scene pictures (each against the first) and caption similarity."""
+    started = time.perf_counter()
     steps = [s for s in state["plan"]["steps"] if s["tool"] == "generate_image"]
     images = [state["outputs"][s["id"]]["image"] for s in steps if s["id"] in state.get("outputs", {})]
     if len(images) >= 2:
@@ -180,6 +184,15 @@ def final_scores(executor: Executor, run_id: str, state: dict[str, Any]) -> None
         values = scored_values(executor, tool, asset, {"image": asset, "text": text}, "caption_score", text)
         scored[asset] = (values["caption_score"], {"caption": values.get("caption"), "text": text})
     _record_all(executor, run_id, "caption_score", tool_model(executor, "captioner"), scored)
+    add_critic_time(executor, run_id, started)
+
+
+def add_critic_time(executor: Executor, run_id: str, started: float) -> None:
+    """Add the seconds since `started` to the run's scoring time (`info["critic_s"]`, read by its cost)."""
+    with executor.db.session() as s:
+        info = dict(repo.get_run(s, run_id).info or {})
+        info["critic_s"] = round(info.get("critic_s", 0.0) + time.perf_counter() - started, 3)
+        repo.update_run(s, run_id, info=info)
 
 
 def tool_model(executor: Executor, role: str) -> str:

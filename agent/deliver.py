@@ -1,11 +1,11 @@
 """Deliver: copy a run's assets into its output folder, write manifest.json and storybook.html,
-and record the run's final status. Runs for failed runs too, so the reason is in the manifest.
+and record the run's verdict (its final status is stored later, with its terminal event: see
+agent.service.events.finish). Runs for failed runs too, so the reason is in the manifest.
 """
 from __future__ import annotations
 
 import json
 import shutil
-from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
@@ -48,11 +48,12 @@ def deliver_run(rt: Runtime, run_id: str, *, status: str, error: str | None,
                     "request": run.request, "error": error,
                     "storyboard_source": run.info.get("storyboard", {}).get("source"), "assets": entries}
         board = run.info.get("storyboard", {}).get("board")
-        repo.update_run(s, run_id, status=status, error=error, finished_at=datetime.now(UTC))
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     if status == "succeeded" and board:
         chosen = [e for e in entries if e["selected"]]
         (out / "storybook.html").write_text(storybook_html(board, chosen), encoding="utf-8")
+    with rt.db.session() as s:  # after the files: the verdict means the deliverables are written
+        repo.set_verdict(s, run_id, status=status, error=error)
     return manifest
 
 

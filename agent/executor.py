@@ -97,6 +97,7 @@ class Executor:
         """Resolve and validate a step's arguments; answer it from the cache when possible."""
         row_id, previous = self._step_row(step)
         if previous is not None:
+            self._announce_missed(step, previous)
             return previous
         self.emit({"type": "step", "step": step.id, "tool": step.tool, "status": "running"})
         started = time.perf_counter()
@@ -202,6 +203,16 @@ class Executor:
         if session is None:
             self._announce(step, outcome, duration, cached, batched)
         return outcome
+
+    def _announce_missed(self, step: PlanStep, outcome: StepOutcome) -> None:
+        """A step committed as succeeded just before a crash may never have been announced (the event
+        comes after the commit): a resumed run announces it, unless its event is already stored."""
+        with self.db.session() as s:
+            if repo.step_announced(s, self.run_id, step.id):
+                return
+            row = repo.get_step(s, self.run_id, step.id)
+            values, duration = dict(row.values or {}), row.duration_s or 0.0
+        self._announce(step, outcome, duration, bool(values.get("cached")), int(values.get("batched", 1)))
 
     def _announce(self, step: PlanStep, outcome: StepOutcome, duration: float, cached: bool, batched: int) -> None:
         self.emit({"type": "step", "step": step.id, "tool": step.tool, "status": outcome.status,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -117,13 +118,14 @@ class RecordedLLM:
         key = digest({"llm": self.name, "messages": messages, "schema": schema, "seed": seed, "max": max_tokens})
         record = self._cached(key, role) if self.use_cache else None
         if record is None:
+            started = time.perf_counter()
             try:
                 record = {"answer": self.llm.json(messages, schema, seed=seed, max_tokens=max_tokens)}
             except LLMUnavailable:
                 raise  # transient: asking again later may work, so it is not remembered
             except LLMError as exc:  # a seeded bad answer repeats too: keep it, so a re-run doesn't pay again
                 record = {"error": str(exc)}
-            self._store(record, key, role, messages, seed)
+            self._store(record, key, role, messages, seed, round(time.perf_counter() - started, 3))
         if "error" in record:
             raise LLMError(record["error"])
         return record["answer"]
@@ -135,14 +137,15 @@ class RecordedLLM:
                 return None
             return json.loads(self.store.path(repo.get_asset(s, next(iter(hit[0].values()))).sha256).read_bytes())
 
-    def _store(self, record: dict, key: str, role: str, messages: list[dict[str, str]], seed: int) -> None:
+    def _store(self, record: dict, key: str, role: str, messages: list[dict[str, str]], seed: int,
+               seconds: float) -> None:
         data = json.dumps(record, ensure_ascii=False, indent=1).encode()
         sha, _ = self.store.put(data)
         with self.db.session() as s:
             repo.create_asset(s, run_id=self.run_id, tool="llm", name="answer", role=role, kind="document",
                               mime="application/json", sha256=sha, size=len(data), model_id=self.name,
                               intent=messages[-1]["content"][:2000], seed=seed, cache_key=key,
-                              params={"messages": messages})
+                              params={"messages": messages, "seconds": seconds})
 
 
 @dataclass

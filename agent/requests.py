@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from tools.base import RequestSeed
 
@@ -22,12 +22,29 @@ def _not_blank(what: str) -> AfterValidator:
     return AfterValidator(check)
 
 
+class Budget(BaseModel):
+    """Limits of one run. Past any of them (more seconds since it started, more model calls, a critic
+    round beyond the limit) the run stops at its next step and ends failed, its error starting
+    "budget:"; what it made is kept and delivered."""
+
+    model_config = ConfigDict(extra="forbid")
+    seconds: float | None = Field(default=None, gt=0, le=7 * 24 * 3600, description="Wall-clock seconds.")
+    model_calls: int | None = Field(default=None, ge=0, le=100_000,
+                                    description="Model calls (tool calls that ran a model, LLM answers).")
+    critic_rounds: int | None = Field(default=None, ge=0, le=100, description="Revision rounds of the critic.")
+
+    def limits(self) -> dict[str, float]:
+        """The limits set, as plain JSON (kept in the run's info)."""
+        return self.model_dump(exclude_none=True)
+
+
 class StoryRequest(BaseModel):
     """A story job (`storyloom story`, a chat turn that asks for a story)."""
 
     prompt: Annotated[str, Field(max_length=MAX_PROMPT_CHARS), _not_blank("prompt")]
     scenes: int = Field(default=3, ge=1, le=24)
     seed: RequestSeed = 0
+    budget: Budget | None = None
 
 
 class FreeformRequest(BaseModel):
@@ -35,3 +52,4 @@ class FreeformRequest(BaseModel):
 
     request: Annotated[str, Field(max_length=MAX_REQUEST_CHARS), _not_blank("request")]
     seed: RequestSeed = 0
+    budget: Budget | None = None

@@ -73,6 +73,8 @@ class RunOut(BaseModel):
     plan: dict[str, Any] | None = None
     steps: list[StepOut] = Field(default_factory=list)
     assets: list[AssetBrief] = Field(default_factory=list)
+    cost: dict[str, Any] | None = Field(default=None, description=(
+        "seconds, seconds_by_role (model role -> seconds), model_calls, cache_hits, critic_seconds, critic_share"))
 
 
 class RunList(BaseModel):

@@ -240,6 +240,8 @@ class Score(Base):
     """One critic measurement of an asset (e.g. metric "clip" = 0.31)."""
 
     __tablename__ = "scores"
+    # One value per asset and metric: a critique resumed after a crash must not score an asset twice.
+    __table_args__ = (UniqueConstraint("asset_id", "metric"),)
 
     id: Mapped[str] = _id()
     asset_id: Mapped[str] = _fk("assets.id", nullable=False, index=True)

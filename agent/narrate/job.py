@@ -14,7 +14,6 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import asdict, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +72,7 @@ def narrate_paths(rt: Runtime, paths: list[Path], out_dir: Path, *, run_id: str,
     report = build_report(run_id, rt.profile, results, seconds=time.perf_counter() - started,
                           cancelled=ctx.cancelled())
     write_report(out_dir, report)
-    _finish_run(rt, run_id, report)
+    _record_totals(rt, run_id, report)
     return report
 
 
@@ -164,16 +163,18 @@ def save_manifest(out_dir: Path, run_id: str, items: dict[str, Any]) -> None:
     os.replace(tmp, out_dir / MANIFEST)
 
 
-def _finish_run(rt: Runtime, run_id: str, report: dict[str, Any]) -> None:
+def job_verdict(report: dict[str, Any]) -> tuple[str, str | None]:
+    """The job's final status and reason, from its report."""
     totals = report["totals"]
     if report["cancelled"]:
-        status, error = "cancelled", "cancelled"
-    elif totals["items"] and totals["failed"] == totals["items"]:
-        status, error = "failed", "every item failed"
-    else:
-        status, error = "succeeded", (f"{totals['failed']} of {totals['items']} items failed"
-                                      if totals["failed"] else None)
+        return "cancelled", "cancelled"
+    if totals["items"] and totals["failed"] == totals["items"]:
+        return "failed", "every item failed"
+    return "succeeded", f"{totals['failed']} of {totals['items']} items failed" if totals["failed"] else None
+
+
+def _record_totals(rt: Runtime, run_id: str, report: dict[str, Any]) -> None:
     with rt.db.session() as s:
         info = dict(repo.get_run(s, run_id).info or {})
-        info["narration"] = {**info.get("narration", {}), "totals": totals}
-        repo.update_run(s, run_id, status=status, error=error, info=info, finished_at=datetime.now(UTC))
+        info["narration"] = {**info.get("narration", {}), "totals": report["totals"]}
+        repo.update_run(s, run_id, info=info)

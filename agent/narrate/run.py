@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.assets import store_file
-from agent.narrate.job import Events, narrate_paths
+from agent.narrate.job import Events, job_verdict, narrate_paths
 from agent.runtime import Runtime
 from memory import repo
 
@@ -47,6 +47,9 @@ def narrate_job(rt: Runtime, run_id: str, *, emit: Events, cancelled: Callable[[
     report = narrate_paths(rt, job.paths, out_dir, roots=job.roots, resume=job.resume, run_id=run_id,
                            progress=emit, cancelled=cancelled)
     register_outputs(rt, run_id, out_dir, report)
+    status, error = job_verdict(report)
+    with rt.db.session() as s:  # after the outputs are recorded: the verdict means the job's work is done
+        repo.set_verdict(s, run_id, status=status, error=error)
     if job.uploaded and not report.get("cancelled"):
         # The inputs are in the asset store now (each item imported them); the upload copy goes.
         for root in job.roots:

@@ -21,6 +21,7 @@ from agent.plan_schema import MAX_STEPS, Plan, PlanStep
 from agent.recipes.fallback import fallback_storyboard
 from agent.recipes.story import compile_plan
 from agent.recipes.storyboard import Storyboard
+from agent.requests import Budget
 from agent.settings import StorySettings
 from tools.base import MAX_SEED, ImageSide, RequestSeed, VideoSide
 
@@ -100,6 +101,7 @@ class Brief(BaseModel):
     deliverables: list[Deliverable] = Field(min_length=1, max_length=MAX_DELIVERABLES,
                                             description="What to make, in order; others refer to them by position.")
     seed: RequestSeed = Field(default=0, description="Seeds every deliverable that has none of its own.")
+    budget: Budget | None = Field(default=None, description="Limits of the run (seconds, model calls, critic rounds).")
 
     @field_validator("goal")
     @classmethod

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from agent.planning.intent import keyword_intent
 from agent.recipes.edit import parse_edit
-from agent.requests import MAX_PROMPT_CHARS, FreeformRequest, StoryRequest
+from agent.requests import MAX_PROMPT_CHARS, Budget, FreeformRequest, StoryRequest
 from agent.runtime import Runtime
+from agent.service.budget import budget_info
 from agent.service.runs import create_freeform_run, create_run, create_story_run
 from agent.service.summary import iso
 from agent.words import scene_count
@@ -35,8 +36,10 @@ def create_session(rt: Runtime, *, api_key_id: str | None = None, title: str | N
         return repo.create_session(s, api_key_id=api_key_id, title=(title or "").strip() or None).id
 
 
-def start_turn(rt: Runtime, session_id: str, content: str, *, api_key_id: str | None = None, seed: int = 0) -> str:
-    """Record the user's message, create the run it asks for (queued, not executed) and return its id.
+def start_turn(rt: Runtime, session_id: str, content: str, *, api_key_id: str | None = None, seed: int = 0,
+               budget: Budget | None = None) -> str:
+    """Create the run the user's message asks for (queued, not executed) and record the message with it,
+    in one transaction; returns the run's id.
 
     KeyError when the session does not exist or belongs to another key; ValueError (one line) for an
     empty or too long message, or an edit of a scene the session's story does not have.
@@ -44,25 +47,21 @@ def start_turn(rt: Runtime, session_id: str, content: str, *, api_key_id: str | 
     content = _checked(content)
     with rt.db.session() as s:
         session = _owned(s, session_id, api_key_id)
-        owner, titled = session.api_key_id, bool(session.title)
+        owner = session.api_key_id
         base = _base_story(s, session_id)
         base_run = (base.id, base.seed or 0, dict(base.info["storyboard"]["board"])) if base else None
     edit = parse_edit(content, scenes=len(base_run[2]["scenes"]) if base_run else None)
+    turn = {"session_id": session_id, "api_key_id": owner, "message": content}  # the message commits with its run
     if edit is not None and base_run is not None:
         base_id, base_seed, board = base_run
-        info = {"scenes": len(board["scenes"]), "chat": {"base_run": base_id, "edit": asdict(edit), "board": board}}
-        run_id = create_run(rt, kind="story", request=content, seed=base_seed, info=info, session_id=session_id,
-                            api_key_id=owner)
+        info = {"scenes": len(board["scenes"]), "chat": {"base_run": base_id, "edit": asdict(edit), "board": board},
+                **budget_info(budget)}
+        run_id = create_run(rt, kind="story", request=content, seed=base_seed, info=info, **turn)
     elif keyword_intent(content)[0] == "story":
-        request = StoryRequest(prompt=content, scenes=scene_count(content), seed=seed)
-        run_id = create_story_run(rt, request, session_id=session_id, api_key_id=owner)
+        request = StoryRequest(prompt=content, scenes=scene_count(content), seed=seed, budget=budget)
+        run_id = create_story_run(rt, request, **turn)
     else:
-        run_id = create_freeform_run(rt, FreeformRequest(request=content, seed=seed), session_id=session_id,
-                                     api_key_id=owner)
-    with rt.db.session() as s:
-        repo.add_message(s, session_id=session_id, role="user", content=content, run_id=run_id)
-        if not titled:
-            repo.update_session(s, session_id, title=content[:80])
+        run_id = create_freeform_run(rt, FreeformRequest(request=content, seed=seed, budget=budget), **turn)
     return run_id
 
 
@@ -73,13 +72,18 @@ def record_reply(rt: Runtime, run_id: str) -> None:
         run = repo.get_run(s, run_id)
         if run is None:
             raise KeyError(f"no run {run_id!r}")
-        if not run.session_id:
-            return
-        if run.status not in TERMINAL_STATUSES:
+        if run.session_id and run.status not in TERMINAL_STATUSES:
             raise ValueError(f"run {run_id} has not finished (it is {run.status})")
-        if any(m.run_id == run_id and m.role == "assistant" for m in repo.list_messages(s, run.session_id)):
-            return
-        repo.add_message(s, session_id=run.session_id, role="assistant", content=reply_text(run), run_id=run_id)
+        add_reply(s, run)
+
+
+def add_reply(s: Session, run: Any, text: str | None = None) -> None:
+    """The reply (`text`, by default `reply_text`) to a finished run of a session, inside the caller's
+    transaction (the runner's end of the run, with its final status and terminal event); nothing when
+    the run has one already."""
+    if run.session_id and not repo.has_reply(s, run.session_id, run.id):
+        repo.add_message(s, session_id=run.session_id, role="assistant", content=text or reply_text(run),
+                         run_id=run.id)
 
 
 def reply_text(run: Any) -> str:

@@ -2,7 +2,11 @@
 (SSE `Last-Event-ID`) and survives a server restart. The row id is the event id."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from memory import repo
 from memory.db import Database
@@ -16,6 +20,21 @@ def record(db: Database, run_id: str, event: dict[str, Any]) -> int:
     data = {k: v for k, v in event.items() if k != "type"}
     with db.session() as s:
         return repo.add_event(s, run_id=run_id, type=str(event.get("type", "info"))[:50], data=data).id
+
+
+def finish(db: Database, run_id: str, status: str, error: str | None,
+           also: Callable[[Session, Any], None] = lambda s, run: None) -> dict[str, Any] | None:
+    """End the run: its final status, what `also` writes (the chat reply) and its terminal event, in ONE
+    transaction, so no crash can leave a finished run without its terminal event or the reverse.
+    Returns the stored event; None when the run already has its terminal event (it ended before)."""
+    with db.session() as s:
+        if repo.has_terminal_event(s, run_id):
+            return None
+        run = repo.get_run(s, run_id)
+        repo.update_run(s, run_id, status=status, error=error, finished_at=run.finished_at or datetime.now(UTC))
+        also(s, run)
+        data = {"status": status, "error": error}
+        return {"type": status, **data, "id": repo.add_event(s, run_id=run_id, type=status, data=data).id}
 
 
 def since(db: Database, run_id: str, after: int = 0, limit: int = 500) -> list[dict[str, Any]]:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
 
 from agent.runtime import Runtime
 from agent.service import events
-from agent.service.chat import record_reply
+from agent.service.chat import add_reply, reply_text
 from agent.service.queue import FairQueue, InFlightLimit
-from agent.service.runs import execute_run
+from agent.service.runs import execute_run, outcome
 from memory import repo
 from memory.tables import UNFINISHED_STATUSES
 
@@ -62,23 +63,20 @@ class Runner:
 
     def _requeue_unfinished(self) -> int:
         with self.rt.db.session() as s:
-            runs = [(r.id, r.api_key_id, bool((r.info or {}).get("cancel_requested")))
+            ended = [r.id for r in repo.list_ended_without_event(s)]
+            runs = [(r.id, r.api_key_id, bool((r.info or {}).get("cancel_requested")), "verdict" in (r.info or {}))
                     for r in repo.list_unfinished(s)]
-        for run_id, owner, cancel in runs:
-            if cancel:  # the cancel was accepted before the restart: honour it, do not resume
+        for run_id in ended:  # finished before a crash (or before ends were written whole): store the event
+            self._end(run_id)
+        for run_id, owner, cancel, decided in runs:
+            if decided:  # delivered just before a crash: only its end is missing
+                self._end(run_id)
+            elif cancel:  # the cancel was accepted before the restart: honour it, do not resume
                 self._end(run_id, "cancelled", "cancelled")
-                continue
-            self.emit(run_id, {"type": "resumed", "detail": "server restarted: continuing from the last checkpoint"})
-            self.submit(run_id, owner)
-        self._reply_missing()
+            else:
+                self.emit(run_id, {"type": "resumed", "detail": "server restarted: continuing from its checkpoint"})
+                self.submit(run_id, owner)
         return len(runs)
-
-    def _reply_missing(self) -> None:
-        """Chat replies of runs that finished just before a crash (record_reply adds each only once)."""
-        with self.rt.db.session() as s:
-            finished = repo.recent_finished_in_sessions(s, limit=50)
-        for run_id in finished:
-            _reply(self.rt, run_id)
 
     # --- queue -------------------------------------------------------------------------------
 
@@ -126,8 +124,16 @@ class Runner:
     # --- work --------------------------------------------------------------------------------
 
     def emit(self, run_id: str, event: dict) -> None:
+        """Store an event and pass it on. A terminal event ends the run: its final status, chat reply
+        and the event commit together (a repeat, e.g. after a restart, stores and passes nothing)."""
         with self._emit_lock:
-            event = {**event, "id": events.record(self.rt.db, run_id, event)}
+            if event.get("type") in events.TERMINAL:
+                stored = events.finish(self.rt.db, run_id, event["type"], event.get("error"), also=_reply)
+                if stored is None:
+                    return
+                event = stored
+            else:
+                event = {**event, "id": events.record(self.rt.db, run_id, event)}
         self.on_event(run_id, event)
 
     def _work(self) -> None:
@@ -142,37 +148,31 @@ class Runner:
             self._running.add(run_id)
         try:
             self.emit(run_id, {"type": "status", "status": "running"})
-            execute_run(self.rt, run_id, lambda e: self.emit(run_id, e), flag.is_set)
+            execute_run(self.rt, run_id, lambda e: self.emit(run_id, e), flag.is_set, end=False)
         except Exception as exc:  # the worker must survive whatever a run does
             log.exception("run %s crashed", run_id)
             with self.rt.db.session() as s:
-                repo.update_run(s, run_id, status="failed", error=f"internal error: {exc}",
-                                finished_at=datetime.now(UTC))
+                repo.set_verdict(s, run_id, status="failed", error=f"internal error: {exc}")
         finally:
             with self._lock:
                 self._running.discard(run_id)
                 self._cancels.pop(run_id, None)
-        with self.rt.db.session() as s:
-            run = repo.get_run(s, run_id)
-            status, error = run.status, run.error
-        if status in UNFINISHED_STATUSES:  # a handler that returned without a verdict
-            status, error = "failed", error or "the run ended without a result"
-        self._end(run_id, status, error)
+        self._end(run_id)
 
-    def _end(self, run_id: str, status: str, error: str | None) -> None:
-        with self.rt.db.session() as s:
-            run = repo.get_run(s, run_id)
-            if run.status != status or run.finished_at is None:
-                repo.update_run(s, run_id, status=status, error=error, finished_at=run.finished_at or datetime.now(UTC))
-            session_id = run.session_id
-        if session_id:
-            _reply(self.rt, run_id)
+    def _end(self, run_id: str, status: str | None = None, error: str | None = None) -> None:
+        """The run's end, the only place a served run gets its final status (default: its verdict)."""
+        if status is None:
+            status, error = outcome(self.rt, run_id)
         self.emit(run_id, {"type": status, "status": status, "error": error})  # the terminal event
 
 
-def _reply(rt: Runtime, run_id: str) -> None:
-    """The assistant's answer in the run's chat session (a failure here must not fail the run)."""
+def _reply(s: Session, run) -> None:
+    """The assistant's answer in the run's chat session, written with the run's end (a bug in the
+    wording must not keep the run from ending: it is logged and the reply left out)."""
     try:
-        record_reply(rt, run_id)
+        text = reply_text(run) if run.session_id else None
     except Exception:
-        log.exception("could not record the chat reply of run %s", run_id)
+        log.exception("could not word the chat reply of run %s", run.id)
+        return
+    if text is not None:
+        add_reply(s, run, text)

@@ -6,11 +6,12 @@ from typing import Any
 
 from agent.deliver import family
 from agent.runtime import Runtime
+from agent.service.cost import run_cost
 from memory import repo
 
 
 def summarize(rt: Runtime, run_id: str) -> dict[str, Any]:
-    """The run with its steps, assets (winners marked `selected`) and scores, as plain JSON."""
+    """The run with its steps, assets (winners marked `selected`), scores and cost, as plain JSON."""
     with rt.db.session() as s:
         run = repo.get_run(s, run_id)
         if run is None:
@@ -31,7 +32,7 @@ def summarize(rt: Runtime, run_id: str) -> dict[str, Any]:
         return {**run_header(run), "output_dir": run.output_dir, "plan": run.plan,
                 "storyboard_source": run.info.get("storyboard", {}).get("source"),
                 "storyboard_notes": run.info.get("storyboard", {}).get("notes", []),
-                "steps": steps, "assets": listed}
+                "steps": steps, "assets": listed, "cost": run_cost(s, run, rows, assets)}
 
 
 def run_header(run) -> dict[str, Any]:

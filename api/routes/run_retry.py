@@ -16,12 +16,11 @@ from api.deps import ERRORS, Owner, run_json, runtime, start_run
 from api.errors import ApiError
 from api.schemas import ErrorBody, RunOut
 from api.views import owned_run
-from memory import repo
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"], responses=ERRORS)
 RETRYABLE = ("failed", "cancelled")
 # What a run adds to its info while it executes; a retry starts from what its request set.
-_RECORDS = ("storyboard", "planner", "brief_text", "cancel_requested", "retry_of")
+_RECORDS = ("storyboard", "planner", "brief_text", "cancel_requested", "retry_of", "verdict", "critic_s")
 
 
 @router.post("/{run_id}/retry", response_model=RunOut, status_code=202,
@@ -31,14 +30,10 @@ async def retry_run(request: Request, run_id: str, owner: Owner):
     rt = runtime(request)
     original = await run_in_threadpool(_original, rt, run_id, owner)
 
-    def create() -> str:
-        new_id = create_run(rt, kind=original["kind"], request=original["request"], seed=original["seed"],
-                            session_id=original["session_id"], info=original["info"], api_key_id=owner)
-        if original["session_id"]:
-            with rt.db.session() as s:
-                repo.add_message(s, session_id=original["session_id"], role="user", content=original["request"],
-                                 run_id=new_id)
-        return new_id
+    def create() -> str:  # in a session, the repeated message commits with the new run
+        return create_run(rt, kind=original["kind"], request=original["request"], seed=original["seed"],
+                          session_id=original["session_id"], info=original["info"], api_key_id=owner,
+                          message=original["request"] if original["session_id"] else None)
 
     new_run = await start_run(request, owner, create)
     return await run_json(request, new_run, 202)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from agent.requests import MAX_PROMPT_CHARS
+from agent.requests import MAX_PROMPT_CHARS, Budget
 from agent.service import chat
 from api.deps import ERRORS, SSE_RESPONSE, Owner, event_stream, run_json, runtime, start_run, wants_stream
 from api.errors import ApiError
@@ -29,6 +29,8 @@ class Turn(BaseModel):
     content: Text = Field(min_length=1, max_length=MAX_PROMPT_CHARS,
                          description='What you want, e.g. "make the seal wear a red scarf in scene 2".')
     seed: RequestSeed = 0
+    budget: Budget | None = Field(default=None, description="Limits of the turn's run; past one it ends failed "
+                                  "with an error starting 'budget:'.")
 
 
 @router.post("", response_model=SessionOut, status_code=201, summary="Start a chat session")
@@ -70,7 +72,8 @@ async def post_message(request: Request, session_id: str, turn: Turn, owner: Own
 
     def create() -> str:
         try:
-            return chat.start_turn(runtime(request), session_id, turn.content, api_key_id=owner, seed=turn.seed)
+            return chat.start_turn(runtime(request), session_id, turn.content, api_key_id=owner, seed=turn.seed,
+                                   budget=turn.budget)
         except ValueError as exc:
             raise ApiError(422, "invalid_request", str(exc)) from None
 

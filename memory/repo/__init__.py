@@ -10,6 +10,7 @@ from memory.repo.assets import (
     add_score,
     create_asset,
     find_cached,
+    find_input,
     find_score,
     get_asset,
     list_assets,
@@ -17,7 +18,7 @@ from memory.repo.assets import (
     update_asset,
 )
 from memory.repo.entities import create_entity, list_entities
-from memory.repo.events import add_event, has_terminal_event, list_events
+from memory.repo.events import add_event, has_terminal_event, list_events, step_announced
 from memory.repo.keys import create_key, find_key, get_key, list_keys, revoke_key
 from memory.repo.runs import (
     count_by_status,
@@ -25,22 +26,31 @@ from memory.repo.runs import (
     create_run,
     find_by_idempotency_key,
     get_run,
+    list_ended_without_event,
     list_run_headers,
     list_runs,
     list_session_runs,
     list_unfinished,
-    recent_finished_in_sessions,
+    set_verdict,
     update_run,
 )
-from memory.repo.sessions import add_message, create_session, get_session, list_messages, list_sessions, update_session
+from memory.repo.sessions import (
+    add_message,
+    create_session,
+    get_session,
+    has_reply,
+    list_messages,
+    list_sessions,
+    update_session,
+)
 from memory.repo.steps import create_step, get_step, get_step_by_id, list_steps, update_step
 
 __all__ = [
     "add_event", "add_message", "add_score", "count_by_status", "count_in_flight", "create_asset", "create_entity",
     "create_key", "create_run", "create_session", "create_step", "find_by_idempotency_key", "find_cached",
-    "find_key", "find_score", "get_asset", "get_key", "get_run", "get_session", "get_step", "get_step_by_id",
-    "has_terminal_event", "list_assets", "list_entities", "list_events", "list_keys", "list_messages",
-    "list_run_headers", "list_runs", "list_scores", "list_session_runs", "list_sessions", "list_steps",
-    "list_unfinished", "recent_finished_in_sessions", "revoke_key", "update_asset", "update_run", "update_session",
-    "update_step",
+    "find_input", "find_key", "find_score", "get_asset", "get_key", "get_run", "get_session", "get_step",
+    "get_step_by_id", "has_reply", "has_terminal_event", "list_assets", "list_ended_without_event", "list_entities",
+    "list_events", "list_keys", "list_messages", "list_run_headers", "list_runs", "list_scores",
+    "list_session_runs", "list_sessions", "list_steps", "list_unfinished",
+    "revoke_key", "set_verdict", "step_announced", "update_asset", "update_run", "update_session", "update_step",
 ]

@@ -37,6 +37,12 @@ def list_assets(s: Session, *, run_id: str) -> list[Asset]:
     return list(s.scalars(query))
 
 
+def find_input(s: Session, *, run_id: str, role: str, sha256: str) -> Asset | None:
+    """The run's asset with this role and content, if one was recorded (an import repeated on resume)."""
+    query = select(Asset).where(Asset.run_id == run_id, Asset.role == role, Asset.sha256 == sha256)
+    return s.scalars(query.order_by(Asset.created_at, Asset.id).limit(1)).first()
+
+
 def find_cached(s: Session, *, cache_key: str, owner: str | None) -> list[Asset]:
     """The assets the first call with this cache key produced among the runs of API key `owner`
     (None: runs started without a key), or []. Keys never share results: a hit would tell one client
@@ -55,6 +61,11 @@ def find_cached(s: Session, *, cache_key: str, owner: str | None) -> list[Asset]
 
 def add_score(s: Session, *, asset_id: str, metric: str, value: float, run_id: str | None = None,
               model_id: str | None = None, details: dict[str, Any] | None = None) -> Score:
+    """Record a score; an asset already scored on `metric` keeps its first score (a resumed critique
+    repeats work whose results were committed before the crash), which is returned."""
+    existing = s.scalar(select(Score).where(Score.asset_id == asset_id, Score.metric == metric))
+    if existing is not None:
+        return existing
     return add(s, Score(asset_id=asset_id, metric=metric, value=value, run_id=run_id, model_id=model_id,
                         details=details or {}))
 

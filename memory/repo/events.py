@@ -24,3 +24,10 @@ def has_terminal_event(s: Session, run_id: str) -> bool:
     """Whether the run's final event (succeeded, failed or cancelled) is stored."""
     query = select(Event.id).where(Event.run_id == run_id, Event.type.in_(TERMINAL_STATUSES)).limit(1)
     return s.scalar(query) is not None
+
+
+def step_announced(s: Session, run_id: str, step_key: str) -> bool:
+    """Whether the run's events include step `step_key` finishing successfully."""
+    query = select(Event.data).where(Event.run_id == run_id, Event.type == "step")
+    return any((data or {}).get("step") == step_key and (data or {}).get("status") == "succeeded"
+               for data in s.scalars(query))

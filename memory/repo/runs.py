@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from memory.repo._rows import add, get_owned, update
-from memory.tables import TERMINAL_STATUSES, UNFINISHED_STATUSES, Run
+from memory.tables import TERMINAL_STATUSES, UNFINISHED_STATUSES, Event, Run
 
 
 def create_run(s: Session, *, kind: str, request: str, profile: str, seed: int | None = None,
@@ -73,13 +73,6 @@ def list_unfinished(s: Session) -> list[Run]:
     return list(s.scalars(query))
 
 
-def recent_finished_in_sessions(s: Session, *, limit: int = 50) -> list[str]:
-    """Ids of the newest finished API runs that belong to a chat session."""
-    query = (select(Run.id).where(Run.session_id.is_not(None), Run.status.in_(TERMINAL_STATUSES),
-                                  Run.api_key_id.is_not(None)).order_by(Run.created_at.desc()).limit(limit))
-    return list(s.scalars(query))
-
-
 def count_by_status(s: Session) -> dict[str, int]:
     """How many runs are in each status (statuses with none are absent)."""
     return {status: count for status, count in s.execute(select(Run.status, func.count()).group_by(Run.status))}
@@ -88,3 +81,21 @@ def count_by_status(s: Session) -> dict[str, int]:
 def find_by_idempotency_key(s: Session, *, owner: str, key: str) -> Run | None:
     """The run `owner` created with this Idempotency-Key, if any."""
     return s.scalar(select(Run).where(Run.api_key_id == owner, Run.idempotency_key == key))
+
+
+def set_verdict(s: Session, run_id: str, *, status: str, error: str | None) -> Run:
+    """Record how the run's work ended in its info (`verdict`); its status changes only together with
+    its terminal event (agent.service.events.finish), so a run never shows finished without one."""
+    run = s.get(Run, run_id)
+    if run is None:
+        raise KeyError(run_id)
+    return update(s, Run, run_id, {"info": {**(run.info or {}), "verdict": {"status": status, "error": error}}})
+
+
+def list_ended_without_event(s: Session) -> list[Run]:
+    """API runs in a final status without their terminal event (stored before statuses and terminal
+    events were written together): a restarted server stores the event."""
+    missing = ~exists().where(Event.run_id == Run.id, Event.type.in_(TERMINAL_STATUSES))
+    query = (select(Run).where(Run.status.in_(TERMINAL_STATUSES), Run.api_key_id.is_not(None), missing)
+             .order_by(Run.created_at))
+    return list(s.scalars(query))

@@ -40,3 +40,10 @@ def list_messages(s: Session, session_id: str) -> list[Message]:
     """Oldest first."""
     query = select(Message).where(Message.session_id == session_id).order_by(Message.created_at, Message.id)
     return list(s.scalars(query))
+
+
+def has_reply(s: Session, session_id: str, run_id: str) -> bool:
+    """Whether the session holds the assistant's answer to `run_id`."""
+    query = select(Message.id).where(Message.session_id == session_id, Message.run_id == run_id,
+                                     Message.role == "assistant").limit(1)
+    return s.scalar(query) is not None

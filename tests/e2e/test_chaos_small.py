@@ -2,10 +2,9 @@
 brief), each with its server process SIGKILLed once at a random moment and restarted (`python -m
 evals.chaos`), on SQLite and PostgreSQL. One chaos run per database feeds both tests.
 
-Every run completing is asserted outright. Nothing lost, duplicated or missed is the goal too, but
-where each kill lands is random, so whether it hits one of the crash windows still open today varies
-from run to run: that test is a non-strict xfail naming them. Each window is reproduced exactly, as a
-strict xfail that flips when it is fixed, in tests/integration/test_crash_windows.py.
+Every run completing is asserted, and nothing lost, duplicated or missed. Where each kill lands is
+random; each crash window the suite found is reproduced exactly, whatever the kill does, in
+tests/integration/test_crash_windows.py.
 """
 from __future__ import annotations
 
@@ -37,12 +36,6 @@ def test_every_killed_run_completes(chaos):
     assert "Every killed run" in (Path(chaos["out"]) / "report.html").read_text()
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "open crash windows (diagnosed, reproduced exactly in tests/integration/test_crash_windows.py): scores written "
-    "again when critique or deliver resume (agent/critic.py), a finished step never announced (agent/executor.py "
-    "_complete/_announce), a narration item's input imported again on resume (agent/narrate/images.py), a "
-    "narration's outputs never registered and a finished run without its terminal event when the kill lands after "
-    "the final status (agent/narrate/run.py, agent/service/runner.py _end); a kill hits them or not"))
 def test_nothing_is_lost_duplicated_or_missed(chaos):
     problems = {r["run_id"][:8]: r["lost"] + r["duplicated"] + r["events_missing"] + r["events_repeated"]
                 for r in chaos["details"]}

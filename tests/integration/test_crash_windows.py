@@ -1,8 +1,8 @@
 """Crash windows found by the chaos suite (`python -m evals.chaos`), each reproduced exactly: the process
 "dies" at one chosen point (a BaseException raised from a callback the code already takes, so nothing
 after that point runs and open transactions roll back, as after SIGKILL), then the work is resumed the
-way a restarted server resumes it. Each test asserts the goal; those that fail today are strict xfails
-whose reason is the diagnosis, so they flip when the fix lands.
+way a restarted server resumes it. Each test asserts the goal: one score per asset and metric, every
+finished step announced once, an input imported once, a final status only with its terminal event.
 """
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ import threading
 from collections import Counter
 
 import pytest
+from sqlalchemy import event
 
 from agent.recipes.brief import Brief
 from agent.service import events
+from agent.service.chat import create_session, start_turn
 from agent.service.runner import Runner
 from agent.service.runs import create_brief_run, create_run, execute_run
 from api.auth import create_key
 from memory import repo
+from memory.tables import Message
 from tests.fixtures.narrate_media import scene
 
 
@@ -42,11 +45,6 @@ def _small_brief(rt) -> str:
     return create_brief_run(rt, brief)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "agent/critic.py score_images/_store and score_narration write each score in its own commit during the "
-    "critique node, but the node's checkpoint comes only after the whole node; a crash mid-critique resumes "
-    "from the checkpoint before it and scores the same assets again (repo.add_score has no uniqueness). "
-    "Same in deliver (final_scores, then deliver_run)."))
 def test_a_run_resumed_mid_critique_scores_each_asset_once(runtime):
     run_id = _small_brief(runtime)
     with pytest.raises(Crash):  # dies after the first score was committed and announced
@@ -59,10 +57,6 @@ def test_a_run_resumed_mid_critique_scores_each_asset_once(runtime):
     assert max(counts.values()) == 1, {k: n for k, n in counts.items() if n > 1}
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "agent/executor.py _complete commits a step's assets and status, then _announce emits the step event; "
-    "a crash between the two loses the event for good: on resume _step_row finds the step succeeded and "
-    "_prepare returns its outcome without announcing it, so a client never sees that step finish."))
 def test_a_step_finished_just_before_a_crash_is_still_announced(runtime):
     run_id = _small_brief(runtime)
 
@@ -79,11 +73,6 @@ def test_a_step_finished_just_before_a_crash_is_still_announced(runtime):
     assert len(announced) == 1
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "agent/narrate/images.py (and audio.py, video.py) import the item's input with import_file -> "
-    "agent/assets.store_file, which always adds an asset row; a job resumed after a crash mid-item "
-    "(agent/narrate/job.py resumes only items the manifest has as done) imports the same input again "
-    "under the same role, so the run has two i1-input assets."))
 def test_a_narration_resumed_after_a_crash_mid_item_records_its_input_once(runtime, tmp_path):
     library = tmp_path / "upload"
     library.mkdir()
@@ -128,13 +117,6 @@ class _DiesBeforeTheTerminalEvent(Runner):
         super().emit(run_id, event)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "agent/deliver.py deliver_run commits the run's final status inside the graph's deliver node; the "
-    "terminal event is stored later, by agent/service/runner.py Runner._end after the graph returns "
-    "(checkpoint, summarize, chat reply in between). A crash in between leaves a finished run with no "
-    "terminal event, and the restarted runner requeues only queued/running runs, so none is ever "
-    "stored; api/sse.py then makes one up 5 s "
-    "later, reusing the last event's id (a client sees that id twice)."))
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the worker dies on purpose
 def test_a_run_finished_just_before_a_crash_gets_its_terminal_event_after_the_restart(runtime):
     key_id, _ = create_key(runtime.db, "client")
@@ -149,6 +131,67 @@ def test_a_run_finished_just_before_a_crash_gets_its_terminal_event_after_the_re
     _precondition(runner.died.wait(300), "the worker reached the terminal event")
     runner.stop(timeout=1)
     with runtime.db.session() as s:
-        _precondition(repo.get_run(s, run_id).status == "succeeded", "the run had finished")
+        run = repo.get_run(s, run_id)
+        _precondition(run.info.get("verdict", {}).get("status") == "succeeded", "the run had delivered")
+    assert run.status == "running"  # a status is final only together with its terminal event
     Runner(runtime, workers=0).start()  # the restarted server
+    assert [e["type"] for e in events.since(runtime.db, run_id) if e["type"] in events.TERMINAL] == ["succeeded"]
+    with runtime.db.session() as s:
+        assert repo.get_run(s, run_id).status == "succeeded"
+
+
+def test_a_restart_gives_a_finished_run_without_its_terminal_event_exactly_one(runtime):
+    """A database from before statuses and terminal events were written together may hold such runs."""
+    key_id, _ = create_key(runtime.db, "client")
+    with runtime.db.session() as s:
+        run_id = repo.create_run(s, kind="freeform", request="t", profile="offline", api_key_id=key_id,
+                                 status="failed").id
+        repo.update_run(s, run_id, error="the model was unavailable")
+    for _ in range(2):  # two restarts: the event is stored once
+        Runner(runtime, workers=0).start()
+    ends = [e for e in events.since(runtime.db, run_id) if e["type"] in events.TERMINAL]
+    assert [(e["type"], e["data"]["error"]) for e in ends] == [("failed", "the model was unavailable")]
+
+
+def test_a_chat_turn_dying_at_its_message_leaves_neither_its_run_nor_its_message(runtime):
+    key_id, _ = create_key(runtime.db, "client")
+    session = create_session(runtime, api_key_id=key_id)
+
+    def dies(*_args) -> None:
+        raise Crash
+
+    event.listen(Message, "before_insert", dies)
+    try:
+        with pytest.raises(Crash):
+            start_turn(runtime, session, "a story about a fox", api_key_id=key_id)
+    finally:
+        event.remove(Message, "before_insert", dies)
+    with runtime.db.session() as s:  # no run the session does not show, and nothing queued for a restart
+        assert (repo.list_session_runs(s, session), repo.list_messages(s, session)) == ([], [])
+        assert repo.count_in_flight(s, key_id) == 0
+    run_id = start_turn(runtime, session, "a story about a fox", api_key_id=key_id)
+    with runtime.db.session() as s:
+        assert [(m.role, m.run_id) for m in repo.list_messages(s, session)] == [("user", run_id)]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the worker dies on purpose
+def test_a_chat_reply_is_written_once_across_a_crash_and_two_restarts(runtime):
+    key_id, _ = create_key(runtime.db, "client")
+    runtime.settings.critic.max_rounds = 0
+    session = create_session(runtime, api_key_id=key_id)
+    brief = Brief.model_validate({"goal": "a quiet harbour", "deliverables": [
+        {"kind": "narration", "text": "The harbour is quiet."}]})
+    run_id = create_brief_run(runtime, brief, api_key_id=key_id, session_id=session, message="a quiet harbour")
+    runner = _DiesBeforeTheTerminalEvent(runtime, workers=1)
+    runner.died = threading.Event()
+    runner.start()
+    runner.submit(run_id, key_id)
+    _precondition(runner.died.wait(300), "the worker reached the terminal event")
+    runner.stop(timeout=1)
+    with runtime.db.session() as s:  # the reply commits with the end of the run, which did not happen
+        assert [m.role for m in repo.list_messages(s, session)] == ["user"]
+    for _ in range(2):
+        Runner(runtime, workers=0).start()
+    with runtime.db.session() as s:
+        assert [(m.role, m.run_id) for m in repo.list_messages(s, session)] == [("user", run_id), ("assistant", run_id)]
     assert [e["type"] for e in events.since(runtime.db, run_id) if e["type"] in events.TERMINAL] == ["succeeded"]

@@ -266,3 +266,24 @@ def test_event_ids_increase_across_runs(db: Database) -> None:
         stored = s.scalars(select(Event).where(Event.run_id == runs[1]).order_by(Event.id)).all()
         assert [e.data["n"] for e in stored] == [1, 3, 5] and stored[0].data["nested"] == {"ok": True}
         assert stored[0].created_at.tzinfo is not None
+
+
+def test_migration_0004_keeps_the_first_score_of_each_asset_and_metric(engine: Engine) -> None:
+    upgrade(engine, "0003")
+    rows = [("s1", "clip_score", 30.0, "2026-11-30 10:00:00"), ("s2", "clip_score", 31.0, "2026-11-30 10:00:05"),
+            ("s3", "caption_score", 0.5, "2026-11-30 10:00:01")]
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO assets (id, kind, mime, sha256, size, intent, params, created_at) "
+                          "VALUES ('a1', 'image', 'image/png', :sha, 1, '', '{}', '2026-11-30 09:00:00')"),
+                     {"sha": "0" * 64})
+        for sid, metric, value, at in rows:  # a resumed critique stored clip_score twice
+            conn.execute(text("INSERT INTO scores (id, asset_id, metric, value, details, created_at) "
+                              "VALUES (:id, 'a1', :metric, :value, '{}', :at)"),
+                         {"id": sid, "metric": metric, "value": value, "at": at})
+    upgrade(engine)
+    with engine.connect() as conn:
+        kept = conn.execute(text("SELECT id, metric, value FROM scores ORDER BY id")).all()
+    assert [tuple(r) for r in kept] == [("s1", "clip_score", 30.0), ("s3", "caption_score", 0.5)]
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text("INSERT INTO scores (id, asset_id, metric, value, details, created_at) "
+                          "VALUES ('s4', 'a1', 'clip_score', 1, '{}', '2026-11-30 11:00:00')"))
