@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from agent.runtime import Runtime
 from agent.service.runner import Runner
 from api.errors import install_handlers
-from api.limits import BodyLimit
+from api.limits import RequestGate
 from api.metrics import Metrics
 from api.notify import EventNotifier
 from api.routes import assets, briefs, narrations, ops, runs, sessions, studio
@@ -45,7 +45,7 @@ def create_app(rt: Runtime) -> FastAPI:
     runner.on_event = on_event
     app.state.rt, app.state.runner, app.state.metrics, app.state.notifier = rt, runner, metrics, notifier
     install_handlers(app)
-    app.add_middleware(BodyLimit, max_json=server.max_body_bytes, max_upload=server.max_upload_bytes)
+    app.add_middleware(RequestGate, db=rt.db, max_json=server.max_body_bytes, max_upload=server.max_upload_bytes)
     for module in (sessions, briefs, narrations, runs, assets, ops, studio):
         app.include_router(module.router)
     return app

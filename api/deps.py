@@ -18,7 +18,9 @@ from api.schemas import ErrorBody
 from api.views import run_out
 
 Owner = Annotated[str, Depends(require_key)]
-ERRORS = {401: {"model": ErrorBody}, 404: {"model": ErrorBody}, 422: {"model": ErrorBody}}
+# 413 and 415 come from the request gate (api/limits.py) on any route that takes a body.
+ERRORS = {401: {"model": ErrorBody}, 404: {"model": ErrorBody}, 413: {"model": ErrorBody},
+          415: {"model": ErrorBody}, 422: {"model": ErrorBody}}
 # One server-sent event: `event` is its type, `id` the replay position, `data` a JSON object.
 _SSE_EVENT = {"type": "object", "required": ["data"], "properties": {
     "event": {"type": "string"}, "id": {"type": "string", "pattern": "^[0-9]+$"},

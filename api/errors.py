@@ -45,7 +45,8 @@ def install_handlers(app) -> None:
         if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
             # A body that is not JSON (or not UTF-8) is invalid input like any other: 422, as documented.
             return JSONResponse(body("invalid_request", "the body is not valid JSON"), status_code=422)
-        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 413: "too_large"}
+        codes = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 401: "unauthorized",
+                 413: "too_large"}
         return JSONResponse(body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
                             status_code=exc.status_code, headers=getattr(exc, "headers", None))
 

@@ -1,0 +1,99 @@
+"""The request gate (issue 19): the key, the body's type and its size are checked before one body byte
+is read. Raw sockets send headers only: an answer that arrives while the promised body is still unsent
+proves the server did not wait to read (and buffer or spool) it."""
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+from tests.fixtures.server import serving
+
+HUGE = 150_000_000
+
+
+@pytest.fixture
+def gate_api(runtime):
+    with serving(runtime, execute=False) as api:
+        yield api
+
+
+def _headers_only(api, method: str, path: str, headers: dict[str, str]) -> tuple[int, dict]:
+    """Send the request line and headers, none of the body they announce; read the answer (5 s at most)."""
+    host, port = api.base_url.removeprefix("http://").split(":")
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", *(f"{k}: {v}" for k, v in headers.items()), "", ""]
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall("\r\n".join(lines).encode())
+        raw = b""
+        while b"\r\n\r\n" not in raw or len(raw.partition(b"\r\n\r\n")[2]) < _length(raw):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)
+
+
+def _length(raw: bytes) -> int:
+    for line in raw.partition(b"\r\n\r\n")[0].split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    return 0
+
+
+def test_a_keyless_huge_multipart_body_is_refused_before_it_is_read(gate_api):
+    status, body = _headers_only(gate_api, "POST", "/v1/sessions", {
+        "Content-Type": "multipart/form-data; boundary=x", "Content-Length": str(HUGE)})
+    assert status == 401 and body["error"]["code"] == "unauthorized"
+    status, _ = _headers_only(gate_api, "POST", "/v1/narrations/upload", {
+        "Content-Type": "multipart/form-data; boundary=x", "Content-Length": "1000"})
+    assert status == 401
+
+
+def test_a_json_route_keeps_its_json_limit_whatever_the_content_type(gate_api):
+    auth = {"Authorization": f"Bearer {gate_api.key()}"}
+    limit = gate_api.rt.settings.server.max_body_bytes
+    status, body = _headers_only(gate_api, "POST", "/v1/sessions", {
+        **auth, "Content-Type": "multipart/form-data; boundary=x", "Content-Length": str(3 * limit)})
+    assert status == 413 and body["error"]["code"] == "too_large"
+    status, body = _headers_only(gate_api, "POST", "/v1/briefs", {
+        **auth, "Content-Type": "multipart/form-data; boundary=x", "Content-Length": "100"})
+    assert status == 415 and body["error"]["code"] == "unsupported_media_type"
+    status, _ = _headers_only(gate_api, "POST", "/v1/narrations/upload", {
+        **auth, "Content-Type": "application/json", "Content-Length": "100"})
+    assert status == 415
+
+
+def test_an_upload_over_its_limit_is_413_before_it_is_read(gate_api):
+    auth = {"Authorization": f"Bearer {gate_api.key()}"}
+    status, body = _headers_only(gate_api, "POST", "/v1/narrations/upload", {
+        **auth, "Content-Type": "multipart/form-data; boundary=x",
+        "Content-Length": str(gate_api.rt.settings.server.max_upload_bytes + 1)})
+    assert status == 413 and body["error"]["code"] == "too_large"
+
+
+def test_multipart_parts_are_bounded_while_they_stream(gate_api):
+    from api.routes.narrations import MAX_UPLOADS
+
+    uploads = gate_api.rt.settings.data_dir.resolve() / "uploads"
+    with gate_api.client(gate_api.key()) as client:
+        many = [("files", (f"f{n}.png", b"x", "image/png")) for n in range(MAX_UPLOADS + 1)]
+        response = client.post("/v1/narrations/upload", files=many)
+        assert response.status_code == 400 and "Too many files" in response.json()["error"]["message"]
+        field = client.post("/v1/narrations/upload", data={"note": "y" * 100_000},
+                            files=[("files", ("a.png", b"x", "image/png"))])
+        assert field.status_code == 400 and field.json()["error"]["code"] == "invalid_request"
+    assert not uploads.exists() or not any(uploads.iterdir())
+
+
+def test_requests_without_a_body_and_json_bodies_still_pass(gate_api):
+    with gate_api.client(gate_api.key()) as client:
+        assert client.post("/v1/sessions", json={}).status_code == 201
+        assert client.post("/v1/sessions", content=b"{}",
+                           headers={"content-type": "application/merge-patch+json"}).status_code == 201
+        assert client.get("/v1/runs").status_code == 200
+    with gate_api.client() as client:
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/v1/runs").status_code == 401
