@@ -17,7 +17,7 @@ from typing import Any
 from agent.narrate.sidecar import SIDECAR_SUFFIXES, read_sidecar, sidecar_text
 from tools.base import ToolError, one_line
 from tools.media.audio import wav_missing_bytes
-from tools.media.image import open_image
+from tools.media.image import open_allowed, open_image
 
 __all__ = ["Item", "check_roots", "discover", "inside", "sidecar_text", "detect_kind", "check_container"]
 # Files a narration job writes; met again in a library (an --out inside a root) they are not media.
@@ -231,7 +231,8 @@ def _is_image(path: Path) -> bool:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path):
+        with open_allowed(path):  # an exotic format (EPS, PSD, FITS...) is no image here
+
             return True
     except Image.DecompressionBombError as exc:
         raise ValueError(f"refused: {exc}") from None
