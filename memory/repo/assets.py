@@ -26,6 +26,20 @@ def get_asset(s: Session, asset_id: str, *, owner: str | None = None) -> Asset |
     return asset if run is not None and run.api_key_id == owner else None
 
 
+def get_asset_for_run(s: Session, asset_id: str, run_id: str) -> Asset | None:
+    """The asset if it belongs to a run of the same API key as run `run_id` (runs without a key, the
+    CLI's, count as one owner); None otherwise, exactly as for an id that does not exist."""
+    if not is_id(asset_id):
+        return None
+    asset = s.get(Asset, asset_id)
+    if asset is None or asset.run_id is None:
+        return None
+    if asset.run_id == run_id:
+        return asset
+    source, reader = s.get(Run, asset.run_id), s.get(Run, run_id)
+    return asset if source is not None and reader is not None and source.api_key_id == reader.api_key_id else None
+
+
 def update_asset(s: Session, asset_id: str, **fields: Any) -> Asset:
     """Set only the given columns (e.g. `parent_id` of a revision); KeyError when it does not exist."""
     return update(s, Asset, asset_id, fields)
