@@ -95,6 +95,13 @@ class ServerSettings(BaseModel):
         default=20, ge=1, description="Queued plus running runs one API key may have (429 beyond)."
     )
     sse_keepalive_s: float = Field(default=15.0, gt=0, description="Seconds between SSE keep-alive comments.")
+    max_streams_per_key: int = Field(default=10, ge=1, description="Open event streams one API key may hold (429).")
+    max_streams: int = Field(default=200, ge=1, description="Open event streams in all (429 beyond).")
+    body_idle_s: float = Field(default=30.0, gt=0, description="Longest wait for the next piece of a request body "
+                               "(408 beyond).")
+    max_connections: int = Field(default=500, ge=1, description="Open connections plus requests in progress; "
+                                 "uvicorn answers 503 beyond.")
+    keep_alive_s: int = Field(default=5, ge=1, description="Seconds an idle keep-alive connection stays open.")
 
 
 class NarrationSettings(BaseModel):

@@ -18,6 +18,7 @@ from api.limits import RequestGate
 from api.metrics import Metrics
 from api.notify import EventNotifier
 from api.routes import assets, briefs, narrations, ops, runs, sessions, studio
+from api.streams import StreamSlots
 
 
 def create_app(rt: Runtime) -> FastAPI:
@@ -43,9 +44,11 @@ def create_app(rt: Runtime) -> FastAPI:
         notifier.publish(run_id)  # the run's event streams read it at once
 
     runner.on_event = on_event
+    app.state.streams = StreamSlots(server.max_streams_per_key, server.max_streams)
     app.state.rt, app.state.runner, app.state.metrics, app.state.notifier = rt, runner, metrics, notifier
     install_handlers(app)
-    app.add_middleware(RequestGate, db=rt.db, max_json=server.max_body_bytes, max_upload=server.max_upload_bytes)
+    app.add_middleware(RequestGate, db=rt.db, max_json=server.max_body_bytes, max_upload=server.max_upload_bytes,
+                       body_idle_s=server.body_idle_s)
     for module in (sessions, briefs, narrations, runs, assets, ops, studio):
         app.include_router(module.router)
     return app

@@ -4,22 +4,26 @@ spooled, before its 401).
 
 Limits are chosen by route, never by the client's Content-Type: the one upload route takes
 multipart/form-data up to `max_upload`; every other route takes application/json up to `max_json`.
-A body of another type is 415, a bigger one 413 (by its Content-Length, or while it streams).
+A body of another type is 415, a bigger one 413 (by its Content-Length, or while it streams), and one
+whose next piece takes over `body_idle_s` to arrive 408 (a slow body no longer holds its connection).
+Slow *headers* are the server's to bound: see `api/cli/server.py` and the README's reverse-proxy notes.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 
 from api.auth import KEY_SCOPE, authenticate
-from api.errors import BodyTooLarge
+from api.errors import BodyTooLarge, BodyTooSlow
 
 UPLOAD_ROUTES = frozenset({("POST", "/v1/narrations/upload")})
 PROTECTED_PREFIX = "/v1/"  # every route under it needs a key; /healthz, /metrics, the Studio page do not
 
 
 class RequestGate:
-    def __init__(self, app, db, max_json: int, max_upload: int) -> None:
+    def __init__(self, app, db, max_json: int, max_upload: int, body_idle_s: float = 30.0) -> None:
         self.app, self.db, self.max_json, self.max_upload = app, db, max_json, max_upload
+        self.body_idle_s = body_idle_s
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -36,19 +40,26 @@ class RequestGate:
         declared = headers.get(b"content-length", b"").strip()
         if declared.isdigit() and int(declared) > limit:
             return await refuse(send, 413, "too_large", f"the request body is over {limit} bytes")
-        if (declared.isdigit() and int(declared) > 0) or b"transfer-encoding" in headers:
+        has_body = (declared.isdigit() and int(declared) > 0) or b"transfer-encoding" in headers
+        if has_body:
             wanted = _wanted_type(headers.get(b"content-type", b""), upload)
             if wanted:
                 return await refuse(send, 415, "unsupported_media_type", f"send the body as {wanted}")
-        await self._limited(scope, receive, send, limit)
+        await self._limited(scope, receive, send, limit, has_body)
 
-    async def _limited(self, scope, receive, send, limit: int) -> None:
-        seen, started = 0, False
+    async def _limited(self, scope, receive, send, limit: int, has_body: bool) -> None:
+        seen, started, whole = 0, False, not has_body
 
         async def counted():
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, whole
+            if whole:  # later receives wait for the client to go away (event streams): no deadline
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.body_idle_s)
+            except TimeoutError:
+                raise BodyTooSlow(f"no part of the request body came for {self.body_idle_s:g} s") from None
             seen += len(message.get("body", b""))
+            whole = message["type"] != "http.request" or not message.get("more_body", False)
             if seen > limit:
                 raise BodyTooLarge(f"the request body is over {limit} bytes")
             return message
@@ -60,9 +71,12 @@ class RequestGate:
 
         try:
             await self.app(scope, counted, tracked)
-        except BodyTooLarge:
+        except BodyTooLarge as exc:
             if not started:
-                await refuse(send, 413, "too_large", f"the request body is over {limit} bytes")
+                await refuse(send, 413, "too_large", str(exc))
+        except BodyTooSlow as exc:
+            if not started:
+                await refuse(send, 408, "timeout", str(exc))
 
 
 def _wanted_type(content_type: bytes, upload: bool) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 
 import pytest
 
@@ -97,3 +98,56 @@ def test_requests_without_a_body_and_json_bodies_still_pass(gate_api):
     with gate_api.client() as client:
         assert client.get("/healthz").status_code == 200
         assert client.get("/v1/runs").status_code == 401
+
+
+@pytest.fixture
+def tight_api(runtime):
+    server = runtime.settings.server
+    server.max_streams_per_key, server.max_streams, server.body_idle_s = 2, 3, 1.0
+    with serving(runtime, execute=False) as api:
+        yield api
+
+
+def test_event_streams_are_capped_per_key_and_in_all(tight_api):
+    from contextlib import ExitStack
+
+    brief = {"goal": "a quiet harbour", "deliverables": [{"kind": "image", "width": 64, "height": 64, "steps": 2}]}
+    alice_key = tight_api.key("alice")
+    alice, bob = tight_api.client(alice_key), tight_api.client(tight_api.key("bob"))
+    with alice, bob, ExitStack() as streams:
+        a_run = alice.post("/v1/briefs", json=brief).json()["id"]
+        b_run = bob.post("/v1/briefs", json=brief).json()["id"]
+
+        def open_stream(client, run_id):
+            return streams.enter_context(client.stream("GET", f"/v1/runs/{run_id}/events")).status_code
+
+        assert [open_stream(alice, a_run), open_stream(alice, a_run)] == [200, 200]
+        third = alice.get(f"/v1/runs/{a_run}/events")
+        assert third.status_code == 429 and "limit is 2" in third.json()["error"]["message"]
+        assert open_stream(bob, b_run) == 200
+        full = bob.get(f"/v1/runs/{b_run}/events")
+        assert full.status_code == 429 and "limit of 3 event streams" in full.json()["error"]["message"]
+        turn = bob.post(f"/v1/sessions/{bob.post('/v1/sessions', json={}).json()['id']}/messages",
+                        json={"content": "a story"}, headers={"Accept": "text/event-stream"})
+        assert turn.status_code == 429  # refused before its run is made
+        assert bob.get("/v1/runs").json()["runs"][0]["id"] == b_run
+    with tight_api.client(alice_key) as again:  # the slots come back once the server sees the clients go
+        deadline, status = time.monotonic() + 10, 429
+        while status == 429 and time.monotonic() < deadline:
+            with again.stream("GET", f"/v1/runs/{a_run}/events") as answer:
+                status = answer.status_code
+            time.sleep(0.1)
+        assert status == 200
+
+
+def test_a_body_that_stops_coming_is_408(tight_api):
+    auth = f"Bearer {tight_api.key()}"
+    host, port = tight_api.base_url.removeprefix("http://").split(":")
+    head = (f"POST /v1/sessions HTTP/1.1\r\nHost: {host}\r\nAuthorization: {auth}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"title\": ")
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head.encode())
+        answer = sock.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 408") and b'"timeout"' in answer
+    assert time.monotonic() - started < 5
