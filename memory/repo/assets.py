@@ -73,10 +73,16 @@ def add_score(s: Session, *, asset_id: str, metric: str, value: float, run_id: s
                         details=details or {}))
 
 
-def find_score(s: Session, *, sha256: str, metric: str, model_id: str | None, text: str) -> Score | None:
-    """A score already computed for the same bytes, metric, model and text (the critic's cache)."""
-    query = (select(Score).join(Asset, Score.asset_id == Asset.id)
-             .where(Asset.sha256 == sha256, Score.metric == metric, Score.model_id == model_id)
+def find_score(s: Session, *, sha256: str, metric: str, model_id: str | None, text: str,
+               run_id: str) -> Score | None:
+    """A score already computed for the same bytes, metric, model and text (the critic's cache), by a
+    run of the same API key as `run_id`: a hit from another key's run would tell, by its speed, what
+    that key had spoken or drawn (issue 19)."""
+    reader = s.get(Run, run_id)
+    owner = reader.api_key_id if reader is not None else None
+    same_owner = Run.api_key_id.is_(None) if owner is None else Run.api_key_id == owner
+    query = (select(Score).join(Asset, Score.asset_id == Asset.id).join(Run, Score.run_id == Run.id)
+             .where(Asset.sha256 == sha256, Score.metric == metric, Score.model_id == model_id, same_owner)
              .order_by(Score.created_at))
     return next((sc for sc in s.scalars(query) if (sc.details or {}).get("text") == text), None)
 

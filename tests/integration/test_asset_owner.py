@@ -58,3 +58,20 @@ def test_the_same_keys_earlier_assets_still_resolve(runtime):
         assert _executor(runtime, later_run).ctx.asset(asset_id, "image").id == asset_id
     _, cli_image = _run_with_image(runtime, None)
     assert _executor(runtime, _run_with_image(runtime, None)[0]).ctx.asset(cli_image, "image").id == cli_image
+
+
+def test_the_critics_score_cache_answers_only_the_same_key(runtime):
+    alice, bob = create_key(runtime.db, "alice")[0], create_key(runtime.db, "bob")[0]
+    alice_run, image = _run_with_image(runtime, alice)
+    with runtime.db.session() as s:
+        sha = repo.get_asset(s, image).sha256
+        repo.add_score(s, asset_id=image, run_id=alice_run, metric="clip", value=0.3, model_id="m",
+                       details={"text": "a red square"})
+    later_alice, bob_run = _run_with_image(runtime, alice)[0], _run_with_image(runtime, bob)[0]
+    with runtime.db.session() as s:
+        def find(run_id):
+            return repo.find_score(s, sha256=sha, metric="clip", model_id="m", text="a red square", run_id=run_id)
+
+        assert find(later_alice).value == 0.3
+        assert find(bob_run) is None  # same bytes, same text: still scored afresh for another key
+        assert find(_run_with_image(runtime, None)[0]) is None
