@@ -137,6 +137,9 @@ class Runner:
                 self._execute(run_id)
 
     def _execute(self, run_id: str) -> None:
+        if self._key_revoked(run_id):  # queued before the revoke, or found unfinished after a restart
+            self._end(run_id, "cancelled", "the API key that started this run was revoked")
+            return
         with self._lock:
             flag = self._cancels.setdefault(run_id, threading.Event())
             self._running.add(run_id)
@@ -158,6 +161,12 @@ class Runner:
         if status in UNFINISHED_STATUSES:  # a handler that returned without a verdict
             status, error = "failed", error or "the run ended without a result"
         self._end(run_id, status, error)
+
+    def _key_revoked(self, run_id: str) -> bool:
+        with self.rt.db.session() as s:
+            run = repo.get_run(s, run_id)
+            key = repo.get_key(s, run.api_key_id) if run.api_key_id else None
+            return key is not None and key.revoked_at is not None
 
     def _end(self, run_id: str, status: str, error: str | None) -> None:
         with self.rt.db.session() as s:
