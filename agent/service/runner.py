@@ -149,7 +149,8 @@ class Runner:
         except Exception as exc:  # the worker must survive whatever a run does
             log.exception("run %s crashed", run_id)
             with self.rt.db.session() as s:
-                repo.update_run(s, run_id, status="failed", error=f"internal error: {exc}",
+                repo.update_run(s, run_id, status="failed", error=f"internal error ({type(exc).__name__}); the "
+                                "server log has the details",
                                 finished_at=datetime.now(UTC))
         finally:
             with self._lock:
