@@ -11,9 +11,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from agent.narrate.library import roots_overlapping
 from agent.runtime import Runtime
 from agent.service.runner import Runner
-from api.errors import install_handlers
+from api.errors import UsageError, install_handlers
 from api.limits import RequestGate
 from api.metrics import Metrics
 from api.notify import EventNotifier
@@ -33,6 +34,10 @@ def create_app(rt: Runtime) -> FastAPI:
         finally:
             app.state.runner.stop()
 
+    overlapping = roots_overlapping(rt.settings.narration.library_roots, rt.settings.data_dir)
+    if overlapping:
+        raise UsageError(f"library root {overlapping[0]} overlaps the data folder {rt.settings.data_dir}: "
+                         "choose roots that neither hold it nor lie inside it")
     app = FastAPI(title="Storyloom", version="0.1.0", lifespan=lifespan,
                   description="Stories, content briefs and accessible descriptions of media, from one request.")
     server = rt.settings.server

@@ -64,6 +64,14 @@ def check_roots(paths: list[Path], roots: list[Path]) -> list[Path]:
     return out
 
 
+def roots_overlapping(roots: list[Path], data_dir: Path) -> list[Path]:
+    """The library roots that hold the data folder or lie inside it: through them, API clients could
+    narrate (and so read) the database, the asset store of every key and other jobs' uploads."""
+    data = Path(data_dir).expanduser().resolve()
+    resolved = [(r, Path(r).expanduser().resolve()) for r in roots]
+    return [raw for raw, root in resolved if inside(data, root) or inside(root, data)]
+
+
 def inside(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 

@@ -67,19 +67,20 @@ async def narrate_library(request: Request, body: NarrationRequest, owner: Owner
     if not roots:
         raise ApiError(422, "invalid_request", "no library roots are configured "
                        "(STORYLOOM_NARRATION__LIBRARY_ROOTS); upload files to /v1/narrations/upload instead")
-    paths = await run_in_threadpool(_library_paths, body.paths, roots)
+    paths = await run_in_threadpool(_library_paths, body.paths, roots, runtime(request).settings.data_dir)
     return await _start(request, owner, paths, list(roots))
 
 
-def _library_paths(raw: list[str], roots: list[Path]) -> list[Path]:
-    """Each path resolved inside a root. Missing and outside get the same answer, so the endpoint
-    tells nobody which files exist elsewhere on the server."""
-    resolved_roots = [Path(r).resolve() for r in roots]
+def _library_paths(raw: list[str], roots: list[Path], data_dir: Path) -> list[Path]:
+    """Each path resolved inside a root and outside the data folder (even were a root to hold it).
+    Missing and outside get the same answer, so the endpoint tells nobody which files exist elsewhere."""
+    resolved_roots, data = [Path(r).resolve() for r in roots], Path(data_dir).resolve()
     found = []
     for text in raw:
         try:
             path = (Path(text) if Path(text).is_absolute() else resolved_roots[0] / text).resolve()
             usable = any(inside(path, root) for root in resolved_roots) and path.exists()
+            usable = usable and not inside(path, data) and not inside(data, path)
         except (OSError, RuntimeError, ValueError):  # too long, a symlink loop, a NUL byte
             usable = False
         if not usable:

@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from api.app import create_app
+from api.errors import UsageError
 from tests.fixtures.server import serving
 
 HUGE = 150_000_000
@@ -151,3 +153,16 @@ def test_a_body_that_stops_coming_is_408(tight_api):
         answer = sock.recv(65536)
     assert answer.startswith(b"HTTP/1.1 408") and b'"timeout"' in answer
     assert time.monotonic() - started < 5
+
+
+def test_library_roots_that_overlap_the_data_folder_are_refused(runtime, gate_api):
+    data = runtime.settings.data_dir
+    for root in (data.parent, data / "assets"):
+        runtime.settings.narration.library_roots = [root]
+        with pytest.raises(UsageError, match="overlaps the data folder"):
+            create_app(runtime)
+    gate_api.rt.settings.narration.library_roots = [data.parent]  # changed while serving: paths still refused
+    stored = next(p for p in data.rglob("*") if p.is_file())
+    with gate_api.client(gate_api.key()) as client:
+        answer = client.post("/v1/narrations", json={"paths": [str(stored)]})
+    assert answer.status_code == 422 and "no such file or folder inside the library roots" in answer.text
