@@ -12,7 +12,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from agent.narrate.library import roots_overlapping
+from agent.narrate.run import discard_uploads
 from agent.runtime import Runtime
+from agent.service.events import TERMINAL
 from agent.service.runner import Runner
 from api.errors import UsageError, install_handlers
 from api.limits import RequestGate
@@ -47,6 +49,8 @@ def create_app(rt: Runtime) -> FastAPI:
     def on_event(run_id: str, event: dict) -> None:  # after each event's commit, in the emitting thread
         metrics.observe(run_id, event)  # finished steps feed the duration histogram
         notifier.publish(run_id)  # the run's event streams read it at once
+        if event.get("type") in TERMINAL:
+            discard_uploads(rt, run_id)  # an upload job's folder goes however the job ended
 
     runner.on_event = on_event
     app.state.streams = StreamSlots(server.max_streams_per_key, server.max_streams)

@@ -166,3 +166,14 @@ def test_library_roots_that_overlap_the_data_folder_are_refused(runtime, gate_ap
     with gate_api.client(gate_api.key()) as client:
         answer = client.post("/v1/narrations", json={"paths": [str(stored)]})
     assert answer.status_code == 422 and "no such file or folder inside the library roots" in answer.text
+
+
+def test_a_cancelled_upload_job_leaves_no_folder_behind(gate_api):
+    uploads = gate_api.rt.settings.data_dir.resolve() / "uploads"
+    with gate_api.client(gate_api.key()) as client:
+        job = client.post("/v1/narrations/upload", files=[("files", ("a.png", b"\x89PNG....", "image/png"))])
+        assert job.status_code == 202 and len(list(uploads.iterdir())) == 1  # queued: its files wait
+        assert client.post(f"/v1/runs/{job.json()['id']}/cancel").json()["status"] == "cancelled"
+        retry = client.post(f"/v1/runs/{job.json()['id']}/retry")
+    assert not list(uploads.iterdir())
+    assert retry.status_code == 409 and "upload them again" in retry.json()["error"]["message"]
