@@ -16,6 +16,7 @@ from agent.narrate.run import discard_uploads
 from agent.runtime import Runtime
 from agent.service.events import TERMINAL
 from agent.service.runner import Runner
+from api.docs import install_docs
 from api.errors import UsageError, install_handlers
 from api.limits import RequestGate
 from api.metrics import Metrics
@@ -40,7 +41,7 @@ def create_app(rt: Runtime) -> FastAPI:
     if overlapping:
         raise UsageError(f"library root {overlapping[0]} overlaps the data folder {rt.settings.data_dir}: "
                          "choose roots that neither hold it nor lie inside it")
-    app = FastAPI(title="Storyloom", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="Storyloom", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Stories, content briefs and accessible descriptions of media, from one request.")
     server = rt.settings.server
     runner = Runner(rt, server.workers)
@@ -60,4 +61,5 @@ def create_app(rt: Runtime) -> FastAPI:
                        body_idle_s=server.body_idle_s)
     for module in (sessions, briefs, narrations, runs, assets, ops, studio):
         app.include_router(module.router)
+    install_docs(app)
     return app

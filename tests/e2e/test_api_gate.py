@@ -4,6 +4,7 @@ proves the server did not wait to read (and buffer or spool) it."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 
@@ -177,3 +178,15 @@ def test_a_cancelled_upload_job_leaves_no_folder_behind(gate_api):
         retry = client.post(f"/v1/runs/{job.json()['id']}/retry")
     assert not list(uploads.iterdir())
     assert retry.status_code == 409 and "upload them again" in retry.json()["error"]["message"]
+
+
+def test_the_docs_page_loads_only_from_this_server(gate_api):
+    with gate_api.client() as client:
+        page = client.get("/docs")
+        assert page.status_code == 200
+        assert "http://" not in page.text and "https://" not in page.text
+        links = re.findall(r"""(?:src|href|url)\s*[:=]\s*['"]([^'"]+)['"]""", page.text)
+        assert links and not [link for link in links if "//" in link], links
+        for link in links:
+            assert client.get(link).status_code == 200, link
+        assert client.get("/redoc").status_code == 404
