@@ -23,7 +23,7 @@ __all__ = ["Item", "check_roots", "discover", "inside", "sidecar_text", "detect_
 # Files a narration job writes; met again in a library (an --out inside a root) they are not media.
 OUTPUT_SUFFIXES = (".vtt", ".transcript.txt", ".transcript.html", ".alt.json", ".ad.json", ".ad.wav",
                    ".ad.mp4")
-OUTPUT_NAMES = ("manifest.json", "report.json", "report.html")
+OUTPUT_NAMES = ("manifest.json", "manifest.progress.jsonl", "report.json", "report.html")
 # Self-contained containers (PyAV's demuxer names). Playlists and concat lists (hls, concat, ...) are
 # refused: they make FFmpeg read files they name, which may lie outside the library.
 ALLOWED_CONTAINERS = frozenset({"mov", "mp4", "m4a", "matroska", "webm", "avi", "mpegts", "wav", "mp3", "flac",
