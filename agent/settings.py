@@ -90,7 +90,8 @@ class ServerSettings(BaseModel):
 
     workers: int = Field(default=1, ge=1, le=64, description="Runs executed at once by the server's workers.")
     max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Largest JSON request body (413 beyond).")
-    max_upload_bytes: int = Field(default=200_000_000, ge=1024, description="Largest uploaded media file (413).")
+    max_upload_bytes: int = Field(default=200_000_000, ge=1024, description="Largest upload body, on the narration "
+                                  "upload route only (413).")
     max_in_flight_per_key: int = Field(
         default=20, ge=1, description="Queued plus running runs one API key may have (429 beyond)."
     )
