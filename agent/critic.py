@@ -215,7 +215,8 @@ def scored_values(executor: Executor, tool, asset_id: str, args: dict[str, Any],
     if executor.use_cache:
         with executor.db.session() as s:
             sha = repo.get_asset(s, asset_id).sha256
-            hit = repo.find_score(s, sha256=sha, metric=metric, model_id=model_id, text=text)
+            hit = repo.find_score(s, sha256=sha, metric=metric, model_id=model_id, text=text,
+                                  run_id=executor.run_id)
             if hit is not None:
                 return {**hit.details, metric: hit.value}
     return tool.run(tool.parse(args), executor.ctx).values

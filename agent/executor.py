@@ -85,8 +85,10 @@ class Executor:
         return prepared if isinstance(prepared, StepOutcome) else self._run_group([prepared])[0]
 
     def asset_view(self, asset_id: str) -> AssetView:
+        """An asset a step may read: one of a run of this run's own key (issue 19: a plan naming another
+        key's asset id, as an LLM may write, gets the same "does not exist" as an unknown id)."""
         with self.db.session() as s:
-            row = repo.get_asset(s, asset_id)
+            row = repo.get_asset_for_run(s, asset_id, self.run_id)
             if row is None:
                 raise KeyError(asset_id)
             return AssetView(id=row.id, path=self.store.path(row.sha256), kind=row.kind, mime=row.mime,

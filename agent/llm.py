@@ -9,6 +9,7 @@ fall back when there is none.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from memory.store import AssetStore
 from tools.base import ToolError, one_line
 from tools.model_manager import ModelManager
 
+log = logging.getLogger("storyloom.llm")
 M = TypeVar("M", bound=BaseModel)
 
 _UNAVAILABLE = [  # openai exception name in ServerLLM's message -> what to tell the user
@@ -92,9 +94,13 @@ class ServerLLM:
             )
             return json.loads(reply.choices[0].message.content or "")
         except openai.OpenAIError as exc:
-            raise LLMUnavailable(f"LLM server {self.client.base_url}: {type(exc).__name__}: {exc}") from None
+            # Clients see runs' errors: the server's address and its own words stay in the log (issue 19).
+            log.warning("LLM server %s: %s: %s", self.client.base_url, type(exc).__name__, exc)
+            raise LLMUnavailable(f"the LLM server did not answer ({type(exc).__name__}); the server log has "
+                                 "the details") from None
         except (json.JSONDecodeError, IndexError) as exc:
-            raise LLMError(f"LLM server {self.client.base_url} did not return JSON: {exc}") from None
+            log.warning("LLM server %s did not return JSON: %s", self.client.base_url, exc)
+            raise LLMError(f"the LLM server did not return JSON ({type(exc).__name__})") from None
 
 
 def make_llm(settings: LLMSettings, models: ModelManager) -> LLM:

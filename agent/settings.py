@@ -90,11 +90,19 @@ class ServerSettings(BaseModel):
 
     workers: int = Field(default=1, ge=1, le=64, description="Runs executed at once by the server's workers.")
     max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Largest JSON request body (413 beyond).")
-    max_upload_bytes: int = Field(default=200_000_000, ge=1024, description="Largest uploaded media file (413).")
+    max_upload_bytes: int = Field(default=200_000_000, ge=1024, description="Largest upload body, on the narration "
+                                  "upload route only (413).")
     max_in_flight_per_key: int = Field(
         default=20, ge=1, description="Queued plus running runs one API key may have (429 beyond)."
     )
     sse_keepalive_s: float = Field(default=15.0, gt=0, description="Seconds between SSE keep-alive comments.")
+    max_streams_per_key: int = Field(default=10, ge=1, description="Open event streams one API key may hold (429).")
+    max_streams: int = Field(default=200, ge=1, description="Open event streams in all (429 beyond).")
+    body_idle_s: float = Field(default=30.0, gt=0, description="Longest wait for the next piece of a request body "
+                               "(408 beyond).")
+    max_connections: int = Field(default=500, ge=1, description="Open connections plus requests in progress; "
+                                 "uvicorn answers 503 beyond.")
+    keep_alive_s: int = Field(default=5, ge=1, description="Seconds an idle keep-alive connection stays open.")
 
 
 class NarrationSettings(BaseModel):

@@ -11,13 +11,18 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from agent.narrate.library import roots_overlapping
+from agent.narrate.run import discard_uploads
 from agent.runtime import Runtime
+from agent.service.events import TERMINAL
 from agent.service.runner import Runner
-from api.errors import install_handlers
-from api.limits import BodyLimit
+from api.docs import install_docs
+from api.errors import UsageError, install_handlers
+from api.limits import RequestGate
 from api.metrics import Metrics
 from api.notify import EventNotifier
 from api.routes import assets, briefs, narrations, ops, runs, sessions, studio
+from api.streams import StreamSlots
 
 
 def create_app(rt: Runtime) -> FastAPI:
@@ -32,7 +37,11 @@ def create_app(rt: Runtime) -> FastAPI:
         finally:
             app.state.runner.stop()
 
-    app = FastAPI(title="Storyloom", version="0.1.0", lifespan=lifespan,
+    overlapping = roots_overlapping(rt.settings.narration.library_roots, rt.settings.data_dir)
+    if overlapping:
+        raise UsageError(f"library root {overlapping[0]} overlaps the data folder {rt.settings.data_dir}: "
+                         "choose roots that neither hold it nor lie inside it")
+    app = FastAPI(title="Storyloom", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Stories, content briefs and accessible descriptions of media, from one request.")
     server = rt.settings.server
     runner = Runner(rt, server.workers)
@@ -41,11 +50,16 @@ def create_app(rt: Runtime) -> FastAPI:
     def on_event(run_id: str, event: dict) -> None:  # after each event's commit, in the emitting thread
         metrics.observe(run_id, event)  # finished steps feed the duration histogram
         notifier.publish(run_id)  # the run's event streams read it at once
+        if event.get("type") in TERMINAL:
+            discard_uploads(rt, run_id)  # an upload job's folder goes however the job ended
 
     runner.on_event = on_event
+    app.state.streams = StreamSlots(server.max_streams_per_key, server.max_streams)
     app.state.rt, app.state.runner, app.state.metrics, app.state.notifier = rt, runner, metrics, notifier
     install_handlers(app)
-    app.add_middleware(BodyLimit, max_json=server.max_body_bytes, max_upload=server.max_upload_bytes)
+    app.add_middleware(RequestGate, db=rt.db, max_json=server.max_body_bytes, max_upload=server.max_upload_bytes,
+                       body_idle_s=server.body_idle_s)
     for module in (sessions, briefs, narrations, runs, assets, ops, studio):
         app.include_router(module.router)
+    install_docs(app)
     return app

@@ -66,15 +66,26 @@ def cached_key_id(db: Database, key: str) -> str | None:
     return found[0] if found and found[1] > time.monotonic() else None
 
 
-async def require_key(request: Request) -> str:
-    """FastAPI dependency: the caller's key id, or 401."""
-    header = request.headers.get("authorization", "")
+KEY_SCOPE = "storyloom.key_id"  # set by the request gate (api/limits.py) before any body is read
+
+
+async def authenticate(db: Database, header: str) -> str | ApiError:
+    """The key id for an `Authorization` header value, or the 401 to answer."""
     scheme, _, token = header.partition(" ")
-    challenge = {"WWW-Authenticate": "Bearer"}
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "unauthorized", "send your API key as `Authorization: Bearer KEY`", challenge)
-    db = request.app.state.rt.db
+        return ApiError(401, "unauthorized", "send your API key as `Authorization: Bearer KEY`", _CHALLENGE)
     key_id = cached_key_id(db, token.strip()) or await run_in_threadpool(key_id_for, db, token.strip())
+    return key_id if key_id is not None else ApiError(401, "unauthorized", "unknown or revoked API key", _CHALLENGE)
+
+
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+async def require_key(request: Request) -> str:
+    """FastAPI dependency: the caller's key id (checked by the gate already), or 401."""
+    key_id = request.scope.get(KEY_SCOPE)
     if key_id is None:
-        raise ApiError(401, "unauthorized", "unknown or revoked API key", challenge)
+        key_id = await authenticate(request.app.state.rt.db, request.headers.get("authorization", ""))
+    if isinstance(key_id, ApiError):
+        raise key_id
     return key_id

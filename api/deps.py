@@ -15,10 +15,13 @@ from api import sse
 from api.auth import require_key
 from api.errors import ApiError
 from api.schemas import ErrorBody
+from api.streams import Slot, held_while
 from api.views import run_out
 
 Owner = Annotated[str, Depends(require_key)]
-ERRORS = {401: {"model": ErrorBody}, 404: {"model": ErrorBody}, 422: {"model": ErrorBody}}
+# 413 and 415 come from the request gate (api/limits.py) on any route that takes a body.
+ERRORS = {401: {"model": ErrorBody}, 404: {"model": ErrorBody}, 413: {"model": ErrorBody},
+          415: {"model": ErrorBody}, 422: {"model": ErrorBody}}
 # One server-sent event: `event` is its type, `id` the replay position, `data` a JSON object.
 _SSE_EVENT = {"type": "object", "required": ["data"], "properties": {
     "event": {"type": "string"}, "id": {"type": "string", "pattern": "^[0-9]+$"},
@@ -69,8 +72,13 @@ def wants_stream(request: Request) -> bool:
     return "text/event-stream" in request.headers.get("accept", "")
 
 
-def event_stream(request: Request, run_id: str, after: int = 0) -> StreamingResponse:
+def stream_slot(request: Request, owner: str) -> Slot:
+    """One of the key's (and the server's) event-stream slots, or 429: take it before starting work."""
+    return request.app.state.streams.take(owner)
+
+
+def event_stream(request: Request, run_id: str, slot: Slot, after: int = 0) -> StreamingResponse:
     rt = runtime(request)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # proxies must not buffer a live stream
     body = sse.stream(rt, run_id, after, rt.settings.server.sse_keepalive_s, request.app.state.notifier)
-    return StreamingResponse(body, media_type="text/event-stream", headers=headers)
+    return StreamingResponse(held_while(slot, body), media_type="text/event-stream", headers=headers)

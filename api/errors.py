@@ -42,10 +42,13 @@ def install_handlers(app) -> None:
     async def http_error(request, exc: HTTPException):
         if isinstance(exc.__cause__, BodyTooLarge):  # FastAPI wraps errors raised while it reads the body
             return JSONResponse(body("too_large", str(exc.__cause__)), status_code=413)
+        if isinstance(exc.__cause__, BodyTooSlow):
+            return JSONResponse(body("timeout", str(exc.__cause__)), status_code=408, headers={"Connection": "close"})
         if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
             # A body that is not JSON (or not UTF-8) is invalid input like any other: 422, as documented.
             return JSONResponse(body("invalid_request", "the body is not valid JSON"), status_code=422)
-        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 413: "too_large"}
+        codes = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 401: "unauthorized",
+                 413: "too_large"}
         return JSONResponse(body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
                             status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
@@ -61,6 +64,10 @@ def install_handlers(app) -> None:
 
 class BodyTooLarge(Exception):
     """A request body went over its limit while it was being received."""
+
+
+class BodyTooSlow(Exception):
+    """The next piece of a request body did not come in time."""
 
 
 def first_validation_error(errors: list[dict]) -> str:

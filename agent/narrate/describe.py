@@ -26,6 +26,9 @@ from tools.narration.gaps import Gap
 from tools.narration.style import clean, style_problems
 
 SAMPLE_S = 0.5
+# At most this many distinct pictures are held (about 250 kB each at PICTURE_PX): a longer video is
+# sampled more sparsely (issue 19: a 38 kB ten-minute video made the describer hold 1,199 frames).
+MAX_SAMPLES = 400
 SHOT_CHANGE = 0.12  # mean absolute thumbnail difference (0..1) that starts a new shot
 MAX_SHOTS = 2
 THUMB = 16
@@ -40,6 +43,11 @@ class Shot:
     start: float
     end: float
     frame: Any
+
+
+def sample_step(duration: float) -> float:
+    """Seconds between samples: SAMPLE_S, or wider so that a video of `duration` needs MAX_SAMPLES at most."""
+    return max(SAMPLE_S, duration / MAX_SAMPLES)
 
 
 def sample_frames(path: Path, duration: float, step: float = SAMPLE_S) -> tuple[list[tuple[float, Any]], float]:

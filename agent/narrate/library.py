@@ -17,13 +17,13 @@ from typing import Any
 from agent.narrate.sidecar import SIDECAR_SUFFIXES, read_sidecar, sidecar_text
 from tools.base import ToolError, one_line
 from tools.media.audio import wav_missing_bytes
-from tools.media.image import open_image
+from tools.media.image import open_allowed, open_image
 
 __all__ = ["Item", "check_roots", "discover", "inside", "sidecar_text", "detect_kind", "check_container"]
 # Files a narration job writes; met again in a library (an --out inside a root) they are not media.
 OUTPUT_SUFFIXES = (".vtt", ".transcript.txt", ".transcript.html", ".alt.json", ".ad.json", ".ad.wav",
                    ".ad.mp4")
-OUTPUT_NAMES = ("manifest.json", "report.json", "report.html")
+OUTPUT_NAMES = ("manifest.json", "manifest.progress.jsonl", "report.json", "report.html")
 # Self-contained containers (PyAV's demuxer names). Playlists and concat lists (hls, concat, ...) are
 # refused: they make FFmpeg read files they name, which may lie outside the library.
 ALLOWED_CONTAINERS = frozenset({"mov", "mp4", "m4a", "matroska", "webm", "avi", "mpegts", "wav", "mp3", "flac",
@@ -62,6 +62,14 @@ def check_roots(paths: list[Path], roots: list[Path]) -> list[Path]:
             raise ValueError(f"{raw}: outside the library roots")
         out.append(path)
     return out
+
+
+def roots_overlapping(roots: list[Path], data_dir: Path) -> list[Path]:
+    """The library roots that hold the data folder or lie inside it: through them, API clients could
+    narrate (and so read) the database, the asset store of every key and other jobs' uploads."""
+    data = Path(data_dir).expanduser().resolve()
+    resolved = [(r, Path(r).expanduser().resolve()) for r in roots]
+    return [raw for raw, root in resolved if inside(data, root) or inside(root, data)]
 
 
 def inside(path: Path, root: Path) -> bool:
@@ -231,7 +239,8 @@ def _is_image(path: Path) -> bool:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path):
+        with open_allowed(path):  # an exotic format (EPS, PSD, FITS...) is no image here
+
             return True
     except Image.DecompressionBombError as exc:
         raise ValueError(f"refused: {exc}") from None

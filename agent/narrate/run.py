@@ -50,11 +50,26 @@ def narrate_job(rt: Runtime, run_id: str, *, emit: Events, cancelled: Callable[[
     status, error = job_verdict(report)
     with rt.db.session() as s:  # after the outputs are recorded: the verdict means the job's work is done
         repo.set_verdict(s, run_id, status=status, error=error)
-    if job.uploaded and not report.get("cancelled"):
-        # The inputs are in the asset store now (each item imported them); the upload copy goes.
-        for root in job.roots:
-            shutil.rmtree(root, ignore_errors=True)
+    discard_uploads(rt, run_id)  # the inputs are in the asset store now (each item imported them)
     return report
+
+
+def discard_uploads(rt: Runtime, run_id: str) -> bool:
+    """Remove an upload job's folder (only ever one under the data folder's uploads/); True when it did.
+    Called when the job ends in any way (done, failed, cancelled, even before it started): a retry of a
+    job whose uploads are gone asks for them again."""
+    with rt.db.session() as s:
+        run = repo.get_run(s, run_id)
+        info = (run.info or {}).get("narration") if run is not None and run.kind == "narration" else None
+    if not info or not info.get("uploaded"):
+        return False
+    uploads = (Path(rt.settings.data_dir) / "uploads").resolve()
+    removed = False
+    for root in NarrationJob.from_info(info).roots:
+        if uploads in Path(root).resolve().parents:
+            shutil.rmtree(root, ignore_errors=True)
+            removed = True
+    return removed
 
 
 def register_outputs(rt: Runtime, run_id: str, out_dir: Path, report: dict[str, Any]) -> None:

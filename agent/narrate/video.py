@@ -21,6 +21,7 @@ from agent.narrate.describe import (
     plain_cue,
     rewrite,
     sample_frames,
+    sample_step,
     shots_in,
     split_shots,
 )
@@ -64,9 +65,10 @@ def narrate_video(ctx: NarrationContext, path: Path, index: int, sidecar: dict, 
 def _narrate(ctx: NarrationContext, path: Path, index: int, sidecar: dict, result: ItemResult, name: str,
              sha256: str | None) -> None:
     media, duration = _checked_copy(ctx, path, index, result, sha256)
-    samples, pictures_end = sample_frames(media, duration)  # decodes every frame: a truncated file fails here
+    step = sample_step(duration)
+    samples, pictures_end = sample_frames(media, duration, step)  # decodes every frame: a truncated file fails
     original, rate, duration = _soundtrack(media, duration, pictures_end)
-    samples = hold_last(samples, duration)
+    samples = hold_last(samples, duration, step)
     original16k = resample(original, rate, 16000)
     context = sidecar_text(sidecar) or None
     ctx.progress(f"{path.name}: transcribing")

@@ -143,6 +143,9 @@ class Runner:
                 self._execute(run_id)
 
     def _execute(self, run_id: str) -> None:
+        if self._key_revoked(run_id):  # queued before the revoke, or found unfinished after a restart
+            self._end(run_id, "cancelled", "the API key that started this run was revoked")
+            return
         with self._lock:
             flag = self._cancels.setdefault(run_id, threading.Event())
             self._running.add(run_id)
@@ -152,12 +155,19 @@ class Runner:
         except Exception as exc:  # the worker must survive whatever a run does
             log.exception("run %s crashed", run_id)
             with self.rt.db.session() as s:
-                repo.set_verdict(s, run_id, status="failed", error=f"internal error: {exc}")
+                repo.set_verdict(s, run_id, status="failed", error=f"internal error ({type(exc).__name__}); "
+                                 "the server log has the details")
         finally:
             with self._lock:
                 self._running.discard(run_id)
                 self._cancels.pop(run_id, None)
         self._end(run_id)
+
+    def _key_revoked(self, run_id: str) -> bool:
+        with self.rt.db.session() as s:
+            run = repo.get_run(s, run_id)
+            key = repo.get_key(s, run.api_key_id) if run.api_key_id else None
+            return key is not None and key.revoked_at is not None
 
     def _end(self, run_id: str, status: str | None = None, error: str | None = None) -> None:
         """The run's end, the only place a served run gets its final status (default: its verdict)."""

@@ -27,6 +27,9 @@ from memory import repo
 router = APIRouter(prefix="/v1/narrations", tags=["narrations"], responses=ERRORS)
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_UPLOADS = 200
+# Multipart parsing bounds (issue 19): files past MAX_UPLOADS, any text field past a few, or one over
+# 16 kB are 400 while the form streams in, before anything more is spooled.
+FORM_LIMITS = {"max_files": MAX_UPLOADS, "max_fields": 4, "max_part_size": 16_384}
 
 
 class NarrationRequest(BaseModel):
@@ -64,19 +67,20 @@ async def narrate_library(request: Request, body: NarrationRequest, owner: Owner
     if not roots:
         raise ApiError(422, "invalid_request", "no library roots are configured "
                        "(STORYLOOM_NARRATION__LIBRARY_ROOTS); upload files to /v1/narrations/upload instead")
-    paths = await run_in_threadpool(_library_paths, body.paths, roots)
+    paths = await run_in_threadpool(_library_paths, body.paths, roots, runtime(request).settings.data_dir)
     return await _start(request, owner, paths, list(roots))
 
 
-def _library_paths(raw: list[str], roots: list[Path]) -> list[Path]:
-    """Each path resolved inside a root. Missing and outside get the same answer, so the endpoint
-    tells nobody which files exist elsewhere on the server."""
-    resolved_roots = [Path(r).resolve() for r in roots]
+def _library_paths(raw: list[str], roots: list[Path], data_dir: Path) -> list[Path]:
+    """Each path resolved inside a root and outside the data folder (even were a root to hold it).
+    Missing and outside get the same answer, so the endpoint tells nobody which files exist elsewhere."""
+    resolved_roots, data = [Path(r).resolve() for r in roots], Path(data_dir).resolve()
     found = []
     for text in raw:
         try:
             path = (Path(text) if Path(text).is_absolute() else resolved_roots[0] / text).resolve()
             usable = any(inside(path, root) for root in resolved_roots) and path.exists()
+            usable = usable and not inside(path, data) and not inside(data, path)
         except (OSError, RuntimeError, ValueError):  # too long, a symlink loop, a NUL byte
             usable = False
         if not usable:
@@ -86,11 +90,10 @@ def _library_paths(raw: list[str], roots: list[Path]) -> list[Path]:
 
 
 @router.post("/upload", response_model=NarrationOut, status_code=202,
-             responses={413: {"model": ErrorBody}, 429: {"model": ErrorBody}},
-             summary="Describe uploaded media files (multipart form field `files`)")
+             responses={400: {"model": ErrorBody}, 413: {"model": ErrorBody}, 415: {"model": ErrorBody},
+                        429: {"model": ErrorBody}}, form_limits=FORM_LIMITS,
+             summary=f"Describe uploaded media files (multipart form field `files`, at most {MAX_UPLOADS})")
 async def narrate_uploads(request: Request, owner: Owner, files: Annotated[list[UploadFile], File()]) -> dict:
-    if len(files) > MAX_UPLOADS:
-        raise ApiError(422, "invalid_request", f"{len(files)} files in one upload; the limit is {MAX_UPLOADS}")
     await check_in_flight(request, owner)  # before storing anything
     folder = runtime(request).settings.data_dir.resolve() / "uploads" / uuid.uuid4().hex
     try:

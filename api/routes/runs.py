@@ -9,8 +9,8 @@ from starlette.concurrency import run_in_threadpool
 
 from agent.service.summary import run_header
 from api import sse
-from api.deps import ERRORS, SSE_RESPONSE, Owner, event_stream, run_json, runner, runtime
-from api.schemas import RunList, RunOut
+from api.deps import ERRORS, SSE_RESPONSE, Owner, event_stream, run_json, runner, runtime, stream_slot
+from api.schemas import ErrorBody, RunList, RunOut
 from api.views import owned_run
 from memory import repo
 from memory.tables import RUN_STATUSES
@@ -37,12 +37,13 @@ async def get_run(request: Request, run_id: str, owner: Owner):
     return await run_json(request, run_id, owner=owner)
 
 
-@router.get("/{run_id}/events", responses=SSE_RESPONSE, response_class=StreamingResponse,
+@router.get("/{run_id}/events", responses=SSE_RESPONSE | {429: {"model": ErrorBody}}, response_class=StreamingResponse,
             summary="Server-sent events of a run; Last-Event-ID replays from there")
 async def run_events(request: Request, run_id: str, owner: Owner, last_event_id: Annotated[str | None, Header()] = None,
                      after: Annotated[int | None, Query(ge=0, le=sse.MAX_ID, description="Replay after it")] = None):
     await _check(request, run_id, owner)
-    return event_stream(request, run_id, after if after is not None else sse.parse_last_id(last_event_id))
+    slot = stream_slot(request, owner)
+    return event_stream(request, run_id, slot, after if after is not None else sse.parse_last_id(last_event_id))
 
 
 @router.post("/{run_id}/cancel", response_model=RunOut, status_code=202,

@@ -9,7 +9,17 @@ from starlette.concurrency import run_in_threadpool
 
 from agent.requests import MAX_PROMPT_CHARS, Budget
 from agent.service import chat
-from api.deps import ERRORS, SSE_RESPONSE, Owner, event_stream, run_json, runtime, start_run, wants_stream
+from api.deps import (
+    ERRORS,
+    SSE_RESPONSE,
+    Owner,
+    event_stream,
+    run_json,
+    runtime,
+    start_run,
+    stream_slot,
+    wants_stream,
+)
 from api.errors import ApiError
 from api.schemas import ErrorBody, RunOut, SessionList, SessionOut, Text
 from api.views import owned_session
@@ -78,5 +88,11 @@ async def post_message(request: Request, session_id: str, turn: Turn, owner: Own
             raise ApiError(422, "invalid_request", str(exc)) from None
 
     await run_in_threadpool(check)
-    run_id = await start_run(request, owner, create)
-    return event_stream(request, run_id) if wants_stream(request) else await run_json(request, run_id, 202)
+    slot = stream_slot(request, owner) if wants_stream(request) else None  # 429 before the run is made
+    try:
+        run_id = await start_run(request, owner, create)
+    except BaseException:
+        if slot:
+            slot.release()
+        raise
+    return event_stream(request, run_id, slot) if slot else await run_json(request, run_id, 202)

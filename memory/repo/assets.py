@@ -26,6 +26,20 @@ def get_asset(s: Session, asset_id: str, *, owner: str | None = None) -> Asset |
     return asset if run is not None and run.api_key_id == owner else None
 
 
+def get_asset_for_run(s: Session, asset_id: str, run_id: str) -> Asset | None:
+    """The asset if it belongs to a run of the same API key as run `run_id` (runs without a key, the
+    CLI's, count as one owner); None otherwise, exactly as for an id that does not exist."""
+    if not is_id(asset_id):
+        return None
+    asset = s.get(Asset, asset_id)
+    if asset is None or asset.run_id is None:
+        return None
+    if asset.run_id == run_id:
+        return asset
+    source, reader = s.get(Run, asset.run_id), s.get(Run, run_id)
+    return asset if source is not None and reader is not None and source.api_key_id == reader.api_key_id else None
+
+
 def update_asset(s: Session, asset_id: str, **fields: Any) -> Asset:
     """Set only the given columns (e.g. `parent_id` of a revision); KeyError when it does not exist."""
     return update(s, Asset, asset_id, fields)
@@ -70,10 +84,16 @@ def add_score(s: Session, *, asset_id: str, metric: str, value: float, run_id: s
                         details=details or {}))
 
 
-def find_score(s: Session, *, sha256: str, metric: str, model_id: str | None, text: str) -> Score | None:
-    """A score already computed for the same bytes, metric, model and text (the critic's cache)."""
-    query = (select(Score).join(Asset, Score.asset_id == Asset.id)
-             .where(Asset.sha256 == sha256, Score.metric == metric, Score.model_id == model_id)
+def find_score(s: Session, *, sha256: str, metric: str, model_id: str | None, text: str,
+               run_id: str) -> Score | None:
+    """A score already computed for the same bytes, metric, model and text (the critic's cache), by a
+    run of the same API key as `run_id`: a hit from another key's run would tell, by its speed, what
+    that key had spoken or drawn (issue 19)."""
+    reader = s.get(Run, run_id)
+    owner = reader.api_key_id if reader is not None else None
+    same_owner = Run.api_key_id.is_(None) if owner is None else Run.api_key_id == owner
+    query = (select(Score).join(Asset, Score.asset_id == Asset.id).join(Run, Score.run_id == Run.id)
+             .where(Asset.sha256 == sha256, Score.metric == metric, Score.model_id == model_id, same_owner)
              .order_by(Score.created_at))
     return next((sc for sc in s.scalars(query) if (sc.details or {}).get("text") == text), None)
 

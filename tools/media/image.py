@@ -35,6 +35,14 @@ ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
 MAX_PIXELS = 40_000_000  # a 8000 x 5000 photo; the side limit alone would allow 67 Mpx
 
 
+def open_allowed(path: Path) -> Any:
+    """Pillow's lazy open (header only; the caller closes it), limited to ALLOWED_FORMATS: where only
+    metadata is wanted, no exotic decoder (EPS hands PostScript to Ghostscript) ever sees the bytes."""
+    from PIL import Image
+
+    return Image.open(path, formats=ALLOWED_FORMATS)
+
+
 def read_image(path: Path, label: str) -> Any:
     """The first frame of the image at `path` as an upright RGB PIL image; `label` names it in errors."""
     from PIL import Image

@@ -3,8 +3,10 @@
 IPTC Photo Metadata 2021.1 added "Alt Text (Accessibility)" and "Extended Description" as XMP
 properties (`Iptc4xmpCore:AltTextAccessibility`, `Iptc4xmpCore:ExtDescrAccessibility`, both
 language alternatives). PNG keeps XMP in an iTXt chunk keyed `XML:com.adobe.xmp`; JPEG in an APP1
-segment, which Pillow writes with `xmp=`. Reading uses regular expressions rather than an XML
-parser on purpose: the XMP comes from untrusted files and only two plain-text values are wanted.
+segment, which Pillow writes with `xmp=`. Reading uses plain string search rather than an XML
+parser on purpose: the XMP comes from untrusted files and only two plain-text values are wanted. The
+search is linear in the packet's length and a packet over MAX_XMP_CHARS is not read at all (issue 19:
+a backtracking regular expression froze the server for seconds on a 622-byte PNG).
 Writing strips characters XML 1.0 forbids and caps each field at MAX_FIELD_CHARS: a JPEG's XMP
 segment holds at most ~65 kB, and a packet that does not parse is useless to every reader.
 """
@@ -15,9 +17,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+from tools.media.image import open_allowed
+
 XMP_KEY = "XML:com.adobe.xmp"
 EXIF_IMAGE_DESCRIPTION = 0x010E
 MAX_FIELD_CHARS = 2000
+MAX_XMP_CHARS = 256_000  # a real accessibility packet is a few kB; a bigger one is ignored as context
 # XML 1.0 allows tab, newline and carriage return among the C0 controls, nothing else; nor surrogates,
 # U+FFFE / U+FFFF.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -57,17 +62,27 @@ def xmp_packet(alt: str, extended: str) -> str:
     return _XMP.format(alt=html.escape(alt, quote=False), ext=html.escape(extended, quote=False))
 
 
+_ALT_OPENING = re.compile(r"\s*<rdf:Alt>\s*<rdf:li[^<>]*>")  # only ever .match()ed at one position
+
+
 def xmp_field(xmp: str, name: str) -> str | None:
-    """The x-default text of the XMP language alternative `Iptc4xmpCore:<name>`."""
-    match = re.search(rf"<Iptc4xmpCore:{name}>\s*<rdf:Alt>\s*<rdf:li[^>]*>(.*?)</rdf:li>", xmp, re.S)
-    return html.unescape(match.group(1)).strip()[:MAX_FIELD_CHARS] if match else None
+    """The x-default text of the XMP language alternative `Iptc4xmpCore:<name>`; linear time (each
+    opening tag is matched in place, the closing tag searched once)."""
+    if len(xmp) > MAX_XMP_CHARS:
+        return None
+    tag, start = f"<Iptc4xmpCore:{name}>", 0
+    while (start := xmp.find(tag, start)) >= 0:
+        start += len(tag)
+        opening = _ALT_OPENING.match(xmp, start)
+        if opening:
+            end = xmp.find("</rdf:li>", opening.end())
+            return html.unescape(xmp[opening.end():end]).strip()[:MAX_FIELD_CHARS] if end >= 0 else None
+    return None
 
 
 def read_xmp(path: Path) -> str:
     """The raw XMP text of a PNG or JPEG ('' when it has none)."""
-    from PIL import Image
-
-    with Image.open(path) as img:
+    with open_allowed(path) as img:
         raw = img.info.get(XMP_KEY) or img.info.get("xmp") or ""
     return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
@@ -75,10 +90,8 @@ def read_xmp(path: Path) -> str:
 def read_embedded(path: Path) -> dict[str, Any]:
     """What an image already says: XMP alt text and extended description, EXIF ImageDescription, PNG
     Description/Title text chunks. Keys: embedded_alt, embedded_description (only those found)."""
-    from PIL import Image
-
     found: dict[str, Any] = {}
-    with Image.open(path) as img:
+    with open_allowed(path) as img:
         info = {k: v for k, v in img.info.items() if isinstance(k, str)}
         description = _exif_description(img)
     xmp = info.get(XMP_KEY) or info.get("xmp") or ""
@@ -115,12 +128,11 @@ def _exif(img) -> Any:
 def write_described_copy(source: Path, out: Path, alt: str, extended: str) -> Path:
     """Copy the image at `source` to `out` + .jpg/.png with the XMP accessibility fields. JPEG stays JPEG (its
     quantisation kept, so the copy looks the same); anything else becomes PNG (lossless)."""
-    from PIL import Image
     from PIL.PngImagePlugin import PngInfo
 
     packet = xmp_packet(alt, extended)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with Image.open(source) as img:
+    with open_allowed(source) as img:
         if img.format == "JPEG":
             out = out.with_name(out.name + ".jpg")
             img.save(out, format="JPEG", quality="keep", xmp=packet.encode("utf-8"), exif=_exif(img))
