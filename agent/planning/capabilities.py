@@ -86,9 +86,10 @@ def check_capabilities(request: str, *, embed: Embed | None = None,
         else:
             served.append((nearest, text))
     can = list(dict.fromkeys(c.name for c, _ in served))
-    doable = _unmask(" ".join(_sentence(t) for t in dict.fromkeys(t for _, t in served)), request) if missing else request
+    parts = " ".join(_sentence(t) for t in dict.fromkeys(t for _, t in served))
+    doable = (_unmask(parts, request) if missing else request).strip() if served else ""
     supported: bool | str = (not missing) or ("partial" if served else False)
-    result = CapabilityCheck(supported, [c.name for c in missing], can, doable.strip() if served else "", source=source)
+    result = CapabilityCheck(supported, [c.name for c in missing], can, doable, source=source)
     return _finish(result, files, known_files)
 
 
@@ -159,8 +160,9 @@ def honest_sentence(result: CapabilityCheck) -> str:
             offers = list(dict.fromkeys(o for c in cannot for o in c.instead.split(", ") if o))
             parts.append(f"Instead I can {_join_or(offers[:4])}.")
     if result.absent_files:
-        parts.append(f"I don't have {_join(result.absent_files)}: no file of that name is in this session. Send it "
-                     "with `storyloom narrate FILE` or POST /v1/narrations/upload, and I'll describe and transcribe it.")
+        parts.append(f"I don't have {_join(result.absent_files)}: no file of that name is in this session. "
+                     "Send it with `storyloom narrate FILE` or POST /v1/narrations/upload, and I'll describe "
+                     "and transcribe it.")
     return " ".join(parts)
 
 

@@ -37,8 +37,8 @@ _MEDIA = r"picture|image|photo|illustration|poster|logo|portrait|drawing|paintin
 CAN: tuple[Capability, ...] = (
     Capability("stories", _re(r"stor(?:y|ies)\b|fairy ?tale|fable|picture ?book|bedtime|once upon a time"),
                "Write and illustrate a short narrated story in scenes.", ("generate_image", "speak", "compose_story")),
-    Capability("pictures", _re(rf"draw\w*|paint\w*|sketch\w*|illustrat\w*|(?:make|create|generate|produce|design|render|"
-                               rf"want|need|give)\b[^.,;]{{0,50}}\b(?:{_MEDIA})s?\b"),
+    Capability("pictures", _re(rf"draw\w*|paint\w*|sketch\w*|illustrat\w*|(?:make|create|generate|produce|design|"
+                               rf"render|want|need|give)\b[^.,;]{{0,50}}\b(?:{_MEDIA})s?\b"),
                "Draw or generate a picture, an illustration or a poster from a description.", ("generate_image",),
                examples=("a cosy cabin in a snowy forest at night", "a cat sleeping on a sunny windowsill",
                          "an old lighthouse on a cliff at sunset, watercolour", "a robot reading a book in a library",
@@ -46,7 +46,8 @@ CAN: tuple[Capability, ...] = (
     Capability("video clips", _re(r"animat\w*|(?:make|create|generate|produce|render|turn)\b[^.,;]{0,50}\b"
                                   r"(?:video|clip|animation|film|movie)s?\b|(?:video|clip) of\b"),
                "Generate a short video clip from a description or animate a picture.", ("generate_video",),
-               examples=("waves crashing on the shore in slow pans", "a hot air balloon rising over the hills, moving")),
+               examples=("waves crashing on the shore in slow pans",
+                         "a hot air balloon rising over the hills, moving")),
     Capability("descriptions of pictures and videos",
                _re(r"caption\w*|describ\w*|descriptions?\b|alt[- ]?text|what(?:'s| is) (?:in|on|shown)|"
                    r"tell me what|what (?:happens|it shows)"),
@@ -58,8 +59,9 @@ CAN: tuple[Capability, ...] = (
     Capability("transcription", _re(r"transcri\w*|speech[- ]to[- ]text|subtitles?\b|what (?:is|was) said|"
                                     r"write down what"),
                "Transcribe English speech in audio into text with timings and subtitles.", ("transcribe",)),
-    Capability("reading text in pictures", _re(r"ocr\b|read the (?:text|words|sign|label)|text (?:in|on) (?:the|this|my)|"
-                                               r"extract (?:the )?text|what does (?:the|this) (?:sign|label) say"),
+    Capability("reading text in pictures", _re(r"ocr\b|read the (?:text|words|sign|label)|"
+                                               r"text (?:in|on) (?:the|this|my)|extract (?:the )?text|"
+                                               r"what does (?:the|this) (?:sign|label) say"),
                "Read the printed words in a photo, a scan or a video (OCR).", ("ocr_image", "ocr_video")),
     Capability("naming objects in photos", _re(r"classif\w*|what (?:animal|object|kind of|breed|species)|"
                                                r"(?:identify|recogni[sz]e|name) the (?:object|animal|thing)s?"),
@@ -78,8 +80,9 @@ CANNOT: tuple[Capability, ...] = (
                                       r"(?:audio|sound|recording)|remove (?:the )?(?:wind|static|crackl\w*)"),
                "Reduce background noise in an audio recording.", instead=_CAN_SPEAK),
     Capability("audio effects", _re(r"reverb\w*|echo\b|equali[sz]\w*|pitch[- ]?shift\w*|auto-?tune|distort\w*|"
-                                    r"(?:audio|sound) effects?|bass boost|fade (?:in|out)|normali[sz]\w* the (?:audio|volume)"
-                                    r"|(?:change|adjust|increase|lower|raise|boost) the volume|louder|quieter|"
+                                    r"(?:audio|sound) effects?|bass boost|fade (?:in|out)|"
+                                    r"normali[sz]\w* the (?:audio|volume)|"
+                                    r"(?:change|adjust|increase|lower|raise|boost) the volume|louder|quieter|"
                                     r"(?:speed up|slow down) the (?:audio|song|voice|recording)"),
                "Add audio effects such as reverb or echo, or change pitch or volume.", instead=_CAN_SPEAK,
                examples=("make my recording sound like it was in a cathedral",)),
@@ -112,8 +115,8 @@ CANNOT: tuple[Capability, ...] = (
                "Stabilise shaky video footage.", instead="describe a video, make a new clip"),
     Capability("video editing", _re(r"trim\w*|cut (?:out|off|the|it|away)|(?:speed up|slow down|reverse) the (?:video|"
                                     r"clip|footage)|slow[- ]?motion|time-?lapse|transitions?\b|rotate|frame rate|fps\b|"
-                                    r"watermark|(?:add|put|burn)\b[^.;]{0,30}\b(?:subtitles|text|title) (?:on|onto|into) "
-                                    r"(?:the|my) (?:video|clip)|split (?:the|my|this) (?:video|clip)"),
+                                    r"watermark|(?:add|put|burn)\b[^.;]{0,30}\b(?:subtitles|text|title) "
+                                    r"(?:on|onto|into) (?:the|my) (?:video|clip)|split (?:the|my|this) (?:video|clip)"),
                "Edit an existing video: trim, cut, rotate, change speed, add transitions or a watermark.",
                instead="make a new clip, describe a video, put clips together into one video"),
     Capability("photo editing", _re(r"crop\w*|resiz\w*|remove (?:the )?background|background remov\w*|retouch\w*|"
@@ -130,7 +133,8 @@ CANNOT: tuple[Capability, ...] = (
     Capability("face recognition", _re(r"recogni[sz]\w* (?:the )?(?:faces?|people|person)|face recognition|who is "
                                        r"(?:this|that|in)|identify (?:the )?(?:person|people|faces?|speaker)"),
                "Recognise who a person or a speaker is.", instead="describe what a photo shows"),
-    Capability("object counting", _re(r"count(?:s|ing)?\b|how many|detect\w*|bounding box\w*|segment\w*|track (?:the|every)"),
+    Capability("object counting", _re(r"count(?:s|ing)?\b|how many|detect\w*|bounding box\w*|segment\w*|"
+                                      r"track (?:the|every)"),
                "Count or detect objects and draw boxes around them.", instead="name the main object in a photo"),
     Capability("writing documents", _re(r"(?:write|draft|compose)\b[^.;]{0,20}\b(?:essay|e-?mail|letter|poem|code|"
                                         r"program|article|blog post|report|cover letter|tweet|resume|cv)\b|python|"
@@ -140,8 +144,8 @@ CANNOT: tuple[Capability, ...] = (
     Capability("voice cloning", _re(r"clone\w*|in my (?:own )?voice|sound like (?:me|him|her)|imitat\w*"),
                "Clone or imitate a particular person's voice.", instead="read a text aloud in a stock voice"),
     Capability("sending and posting", _re(r"(?:send|e-?mail|post|share|tweet|publish|upload)\b[^.;]{0,40}\b(?:to|on) "
-                                          r"(?:twitter|facebook|instagram|tiktok|youtube|slack|whatsapp|my (?:boss|team|"
-                                          r"friends?|account|channel))"),
+                                          r"(?:twitter|facebook|instagram|tiktok|youtube|slack|whatsapp|my "
+                                          r"(?:boss|team|friends?|account|channel))"),
                "Send, post or publish results to other services.", instead="save the results for you to download"),
     Capability("3D models", _re(r"3d\b|3-d\b|mesh|point cloud|cad\b"),
                "Make 3D models or meshes.", instead="draw a picture of the object"),

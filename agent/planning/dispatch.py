@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from agent.executor import Emit
 from agent.llm import RecordedLLM
 from agent.plan_schema import ALLOWED_TOOLS, Plan, validate_plan
+from agent.planning.capabilities import CapabilityCheck, check_capabilities, model_embed
 from agent.planning.context import session_context
 from agent.planning.llm_planner import plan_request
 from agent.recipes import story
@@ -26,12 +27,21 @@ NARRATION_ELSEWHERE = ("describing a media library is a narration job: run `stor
                        "the files to POST /v1/narrations/upload (or paths to POST /v1/narrations)")
 
 
+class Declined(ToolError):
+    """Nothing Storyloom's tools can do for the request (or a file it names is absent); the message says
+    so, and what Storyloom can do instead."""
+
+
 def plan_run(rt: Runtime, run_id: str, emit: Emit) -> Plan:
-    """Write the run's content with the LLM, compile it into a plan, validate and record it."""
+    """Check what the request needs (Declined when no tool serves it), then write the run's content with
+    the LLM, compile it into a plan, validate and record it."""
     with rt.db.session() as s:
         run = repo.get_run(s, run_id)
         kind, request, seed, scenes = run.kind, run.request, run.seed or 0, int(run.info.get("scenes", 3))
         info = dict(run.info)
+    if kind == "freeform" or (kind == "story" and "chat" not in info):
+        check = _capability(rt, run_id, request, emit)
+        request = check.doable if kind == "freeform" and check.supported == "partial" else request
     llm = rt.llm_for(run_id)
     if kind == "brief":
         return _brief(rt, run_id, llm, info, seed, emit)
@@ -52,6 +62,22 @@ def plan_run(rt: Runtime, run_id: str, emit: Emit) -> Plan:
     plan = _checked(story.compile_plan(result.storyboard, rt.settings.story, seed=seed), "story")
     _record(rt, run_id, plan, result)
     return plan
+
+
+def _capability(rt: Runtime, run_id: str, request: str, emit: Emit) -> CapabilityCheck:
+    """The capability check of the request, recorded in the run's info; Declined when nothing can be done."""
+    with rt.db.session() as s:
+        run = repo.get_run(s, run_id)
+        files = repo.session_files(s, run.session_id) if run.session_id else {}
+    check = check_capabilities(request, embed=model_embed(rt.models), known_files=files)
+    with rt.db.session() as s:
+        run = repo.get_run(s, run_id)
+        repo.update_run(s, run_id, info={**run.info, "capability": check.to_dict()})
+    if check.declined:
+        raise Declined(check.reason)
+    if check.supported == "partial":
+        emit({"type": "stage", "stage": "plan", "detail": check.reason})
+    return check
 
 
 def _checked(plan: Plan, kind: str) -> Plan:

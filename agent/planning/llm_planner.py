@@ -109,6 +109,8 @@ def decide_intent(asker: _Asker, request: str, *, seed: int = 0) -> tuple[str, s
     except LLMError:
         return guess, "keywords"
     said = answer.get("intent") if isinstance(answer, dict) else None
+    if said == "story":  # a story is made only for a request that asks for one, in words
+        return guess, "keywords"
     return (said, "llm") if said in INTENTS else (guess, "keywords")
 
 

@@ -14,6 +14,7 @@ from memory.repo.assets import (
     get_asset,
     list_assets,
     list_scores,
+    session_files,
     update_asset,
 )
 from memory.repo.entities import create_entity, list_entities
@@ -39,7 +40,7 @@ __all__ = [
     "add_event", "add_message", "add_score", "count_by_status", "count_in_flight", "create_asset", "create_entity",
     "create_key", "create_run", "create_session", "create_step", "find_by_idempotency_key", "find_cached",
     "find_key", "find_score", "get_asset", "get_key", "get_run", "get_session", "get_step", "get_step_by_id",
-    "has_terminal_event", "list_assets", "list_entities", "list_events", "list_keys", "list_messages",
+    "has_terminal_event", "list_assets", "list_entities", "list_events", "list_keys", "session_files", "list_messages",
     "list_run_headers", "list_runs", "list_scores", "list_session_runs", "list_sessions", "list_steps",
     "list_unfinished", "recent_finished_in_sessions", "revoke_key", "update_asset", "update_run", "update_session",
     "update_step",

@@ -1,6 +1,7 @@
 """Assets (produced files with their lineage) and the critic's scores of them."""
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import select
@@ -35,6 +36,16 @@ def list_assets(s: Session, *, run_id: str) -> list[Asset]:
     """In the order they were created."""
     query = select(Asset).where(Asset.run_id == run_id).order_by(Asset.created_at, Asset.id)
     return list(s.scalars(query))
+
+
+def session_files(s: Session, session_id: str) -> dict[str, str]:
+    """File name -> asset id of the files brought into a chat session (imported inputs of its runs, which
+    keep their source path in `params["source"]`); the newest copy of a name wins."""
+    query = (select(Asset).join(Run, Asset.run_id == Run.id)
+             .where(Run.session_id == session_id, Asset.tool.in_(("import", "narrate")))
+             .order_by(Asset.created_at, Asset.id))
+    return {PurePath(str(a.params["source"])).name: a.id for a in s.scalars(query)
+            if isinstance(a.params, dict) and a.params.get("source")}
 
 
 def find_cached(s: Session, *, cache_key: str, owner: str | None) -> list[Asset]:
