@@ -77,7 +77,7 @@ def check_capabilities(request: str, *, embed: Embed | None = None,
         after_missing = bool(bad) or (after_missing and not good)
     source = "rules"
     if not missing and not served:
-        source = "embedding"
+        source = "embedding" if embed is not None else "rules"
         nearest = nearest_capability(text, embed) if embed is not None else None
         if nearest is None:
             return _finish(CapabilityCheck(False, [UNRECOGNISED], source=source), files, known_files)

@@ -120,7 +120,8 @@ CANNOT: tuple[Capability, ...] = (
                "Edit an existing video: trim, cut, rotate, change speed, add transitions or a watermark.",
                instead="make a new clip, describe a video, put clips together into one video"),
     Capability("photo editing", _re(r"crop\w*|resiz\w*|remove (?:the )?background|background remov\w*|retouch\w*|"
-                                    r"colou?ri[sz]\w*|upscal\w*|sharpen\w*|blur\w*|brighten\w*|inpaint\w*|erase\w*|"
+                                    r"colou?ri[sz]\w*|upscal\w*|sharpen\w*|blur (?:the|out|my|this|it)|"
+                                    r"brighten\w*|inpaint\w*|erase\w*|"
                                     r"(?:remove|delete)\b[^.;]{0,40}\bfrom (?:the|this|my) (?:photo|image|picture)|"
                                     r"(?:change|replace) the (?:sky|background)|black and white|red[- ]eye|filters?\b|"
                                     r"super[- ]resolution|restore (?:the|this|my|an? old) (?:photo|image|picture)"),
@@ -141,7 +142,8 @@ CANNOT: tuple[Capability, ...] = (
                                         r"javascript|sql\b|spreadsheet|excel|charts?\b|graphs?\b|answer "
                                         r"(?:the|my|these) questions?|sentiment|keywords"),
                "Write documents, code or charts, or analyse text.", instead="write and illustrate a short story"),
-    Capability("voice cloning", _re(r"clone\w*|in my (?:own )?voice|sound like (?:me|him|her)|imitat\w*"),
+    Capability("voice cloning", _re(r"clone\w*|in (?:my|his|her|their) (?:own )?voice|"
+                                    r"sounds? like (?:me|him|her|them)|imitat\w*"),
                "Clone or imitate a particular person's voice.", instead="read a text aloud in a stock voice"),
     Capability("sending and posting", _re(r"(?:send|e-?mail|post|share|tweet|publish|upload)\b[^.;]{0,40}\b(?:to|on) "
                                           r"(?:twitter|facebook|instagram|tiktok|youtube|slack|whatsapp|my "
