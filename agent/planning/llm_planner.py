@@ -5,6 +5,8 @@
    (`agent.planning.intent`). The LLM decides the unclear rest with a one-field JSON answer; when it
    is absent or fails, the keywords decide anyway. Asking only when the keywords are unsure is the tie-break rule:
    the embedded 135M model guesses worse than explicit words, and a call it need not make is saved.
+   A story is made only for a request whose words ask for one: the LLM's "story" for an unclear request
+   is not taken. (Before any of this the caller runs the capability check, `agent.planning.capabilities`.)
 3. Story, brief and narration requests return `plan=None` and `source="recipe"`: the caller runs that
    recipe (where the LLM writes the content). Free-form requests are planned by the LLM: the prompt
    lists the allowed tools with their input schemas, the session's recent messages and entities, and
