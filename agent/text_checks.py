@@ -21,7 +21,7 @@ _CHECKS: tuple[tuple[str, re.Pattern], ...] = (
                                  r"as an ai|json|template|generated list|image ?name)\b", re.IGNORECASE)),
     ("url", re.compile(r"https?://|www\.", re.IGNORECASE)),
 )
-_STRIP = re.compile(r"<[^<>]{0,60}>|\{\{?[^{}]{0,80}\}?\}|[{}\[\]*#_`|\\]+|\b\d{4}[/-]\d{1,2}[/-]\d{1,2}\b|"
+_STRIP = re.compile(r"<[^<>]{0,60}>|\{\{[^{}]{0,80}\}\}|[{}\[\]*#_`|\\]+|\b\d{4}[/-]\d{1,2}[/-]\d{1,2}\b|"
                     r"https?://\S+|www\.\S+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
 

@@ -30,6 +30,7 @@ from agent.plan_schema import ALLOWED_TOOLS, Plan, validate_plan
 from agent.planning.intent import INTENTS, check_request, keyword_intent
 from agent.planning.prompts import intent_messages, intent_schema, plan_messages, plan_schema, repair_messages
 from agent.recipes.freeform import EXAMPLE_REQUEST, freeform_plan
+from agent.text_checks import debris
 from tools.base import one_line
 
 
@@ -157,4 +158,11 @@ def parse_plan(answer: Any, tools: Sequence[str]) -> tuple[Plan | None, list[str
         plan = Plan(kind="freeform", source="llm", steps=answer["steps"])
     except ValidationError as exc:
         return None, [f"plan `{'.'.join(str(p) for p in e['loc'])}`: {e['msg']}" for e in exc.errors()[:12]]
-    return plan, validate_plan(plan, set(tools))
+    return plan, validate_plan(plan, set(tools)) + text_problems(plan)
+
+
+def text_problems(plan: Plan) -> list[str]:
+    """Template or JSON debris in the texts the plan would draw or speak (each goes back to the LLM)."""
+    return [f"step {step.id}: argument `{key}` has template debris ({', '.join(found)}); write plain words"
+            for step in plan.steps for key, value in step.args.items()
+            if key in ("prompt", "text") and isinstance(value, str) and (found := debris(value))]

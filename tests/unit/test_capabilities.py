@@ -4,8 +4,10 @@ import pytest
 
 from agent.planning.capabilities import UNRECOGNISED, check_capabilities, named_files
 from agent.planning.intent import check_request
+from agent.planning.llm_planner import parse_plan, plan_request
 from agent.text_checks import clean_text, debris, repaired
 from evals.out_of_scope import GOALS, evaluate_scope, load_scope_suite
+from tests.helpers import ScriptedLLM
 
 NOISE = ("I have a video file example.mp4, and I want to extract its audio track, reduce background noise, "
          "and then add a reverb effect.")
@@ -82,3 +84,15 @@ def test_the_issue_debris_is_caught(text):
                                   "It's the café's first day; the owner waves."])
 def test_plain_sentences_are_clean(text):
     assert debris(text) == [] and clean_text(text, "x") == text
+
+
+def test_an_llm_plan_with_debris_is_sent_back_and_replaced_by_the_recipe():
+    junk = {"steps": [{"id": "i", "tool": "generate_image",
+                       "args": {"prompt": "#picture-generator-template#imagename-placeholder/*..."}}]}
+    plan, problems = parse_plan(junk, ["generate_image"])
+    assert plan is not None and problems == [
+        "step i: argument `prompt` has template debris (placeholder, template talk); write plain words"]
+    llm = ScriptedLLM(junk, junk, junk)
+    result = plan_request(llm, "draw a lighthouse at dusk", kind="freeform")
+    assert result.source == "fallback" and len(llm.asked) == 3 and "template debris" in result.fallback_reason
+    assert [s.args["prompt"] for s in result.plan.steps] == ["a lighthouse at dusk"]
