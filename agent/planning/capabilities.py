@@ -160,7 +160,7 @@ def honest_sentence(result: CapabilityCheck) -> str:
             offers = list(dict.fromkeys(o for c in cannot for o in c.instead.split(", ") if o))
             parts.append(f"Instead I can {_join_or(offers[:4])}.")
     if result.absent_files:
-        parts.append(f"I don't have {_join(result.absent_files)}: no file of that name is in this session. "
+        parts.append(f"I don't have {_join(result.absent_files)}: no file of that name has been sent to this session. "
                      "Send it with `storyloom narrate FILE` or POST /v1/narrations/upload, and I'll describe "
                      "and transcribe it.")
     return " ".join(parts)
