@@ -104,6 +104,16 @@ def nearest_capability(text: str, embed: Embed) -> Capability | None:
     return owners[best] if sims[best] >= NEAR_ENOUGH else None
 
 
+def instructions(request: str) -> str:
+    """Only the clauses that ask for something a tool does, file names as "the file" ("I have a file
+    a.wav with a speech. Transcribe it." -> "Transcribe it.")."""
+    text, _ = _masked(request)
+    kept = [c for c in clause_texts(text) if any(cap.pattern.search(c) for cap in CAN)]
+    quotes = iter(m.group(0) for m in _QUOTED.finditer(request))
+    said = re.sub(r"\bQUOTED\b", lambda m: next(quotes, ""), " ".join(_sentence(c) for c in kept))
+    return " ".join(re.sub(r"\bFILE\b", "the file", said).split())
+
+
 def clause_texts(text: str) -> list[str]:
     return [part.strip() for part in _SPLIT.split(text) if part and part.strip()]
 
@@ -160,8 +170,8 @@ def honest_sentence(result: CapabilityCheck) -> str:
             offers = list(dict.fromkeys(o for c in cannot for o in c.instead.split(", ") if o))
             parts.append(f"Instead I can {_join_or(offers[:4])}.")
     if result.absent_files:
-        parts.append(f"I don't have {_join(result.absent_files)}: no file of that name has been sent to this session. "
-                     "Send it with `storyloom narrate FILE` or POST /v1/narrations/upload, and I'll describe "
+        parts.append(f"I don't have {_join(result.absent_files)}: no file of that name has been sent to this "
+                     "session. Send it with `storyloom narrate FILE` or POST /v1/narrations/upload, and I'll describe "
                      "and transcribe it.")
     return " ".join(parts)
 

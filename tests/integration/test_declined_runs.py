@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from agent.planning.capabilities import check_capabilities, model_embed
+from agent.planning.dispatch import plan_run
 from agent.requests import FreeformRequest
 from agent.service.chat import create_session, record_reply, session_view, start_turn
 from agent.service.runs import create_freeform_run, create_run, execute_run
@@ -61,10 +62,14 @@ def test_a_file_the_session_holds_is_found_and_one_it_lacks_is_asked_for(runtime
                                   mime="audio/wav", sha256="0" * 64, size=1, params={"source": "/up/example.wav"})
         files = repo.session_files(s, session)
     assert files == {"example.wav": asset.id}
-    runtime._llm = ScriptedLLM()
+    runtime._llm = llm = ScriptedLLM()
     asked = start_turn(runtime, session, "transcribe the speech in interview.wav for me")
     summary = execute_run(runtime, asked)
     assert summary["status"] == "declined" and "I don't have interview.wav" in summary["error"]
+    # The file it holds is wired into the plan as it is: no LLM is asked to invent an asset id.
+    here = start_turn(runtime, session, "I have an audio file Example.wav with a speech, I'd like it transcribed")
+    plan = plan_run(runtime, here, lambda event: None)
+    assert [(s.tool, s.args) for s in plan.steps] == [("transcribe", {"audio": asset.id})] and llm.asked == []
 
 
 def test_cli_plan_json_reports_supported_and_missing(env):

@@ -2,9 +2,10 @@
 requests, partial requests, named files, bad input and the debris checker."""
 import pytest
 
-from agent.planning.capabilities import UNRECOGNISED, check_capabilities, named_files
+from agent.planning.capabilities import UNRECOGNISED, check_capabilities, instructions, named_files
 from agent.planning.intent import check_request
 from agent.planning.llm_planner import parse_plan, plan_request
+from agent.recipes.freeform import freeform_plan
 from agent.text_checks import clean_text, debris, repaired
 from evals.out_of_scope import GOALS, evaluate_scope, load_scope_suite
 from tests.helpers import ScriptedLLM
@@ -96,3 +97,13 @@ def test_an_llm_plan_with_debris_is_sent_back_and_replaced_by_the_recipe():
     result = plan_request(llm, "draw a lighthouse at dusk", kind="freeform")
     assert result.source == "fallback" and len(llm.asked) == 3 and "template debris" in result.fallback_reason
     assert [s.args["prompt"] for s in result.plan.steps] == ["a lighthouse at dusk"]
+
+
+def test_the_recipe_works_on_given_files_and_never_draws_them():
+    photo, talk = "a" * 32, "b" * 32
+    described = freeform_plan(instructions("describe holiday.jpg and read the description aloud"),
+                              given={"image": photo})
+    assert [(s.tool, s.args.get("image")) for s in described.steps] == [("caption_image", photo), ("speak", None)]
+    assert described.steps[1].args["text"] == {"$value": "caption-1.caption"}
+    heard = freeform_plan(instructions("here is talk.wav, my speech from yesterday"), given={"audio": talk})
+    assert [(s.tool, s.args) for s in heard.steps] == [("transcribe", {"audio": talk})]
