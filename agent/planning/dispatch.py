@@ -7,7 +7,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from agent.executor import Emit
-from agent.llm import RecordedLLM
+from agent.llm import EmbeddedLLM, RecordedLLM
 from agent.plan_schema import ALLOWED_TOOLS, Plan, validate_plan
 from agent.planning.capabilities import CapabilityCheck, check_capabilities, instructions, model_embed
 from agent.planning.context import session_context
@@ -96,6 +96,11 @@ def _with_files(rt: Runtime, run_id: str, request: str, seed: int, given: dict[s
     return plan
 
 
+def writes_graphs(llm: object) -> bool:
+    """Whether to ask this LLM for tool graphs: a server's model may; the embedded 135M one only fills text."""
+    return not isinstance(llm, EmbeddedLLM)
+
+
 def _checked(plan: Plan, kind: str) -> Plan:
     errors = validate_plan(plan, ALLOWED_TOOLS[kind])
     if errors:
@@ -144,7 +149,8 @@ def _freeform(rt: Runtime, run_id: str, llm: RecordedLLM, request: str, seed: in
     emit({"type": "stage", "stage": "plan", "detail": f"planning with {rt.llm.name}"})
     history, entities = _context(rt, run_id)
     try:
-        result = plan_request(llm, request, history=history, entities=entities, seed=seed)
+        result = plan_request(llm, request, history=history, entities=entities, seed=seed,
+                              graphs=writes_graphs(rt.llm))
     except ValueError as exc:
         raise ToolError(str(exc)) from None
     if result.plan is None and result.intent == "story":

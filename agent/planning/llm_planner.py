@@ -13,6 +13,8 @@
    any text from media quoted as data; the answer is schema-constrained JSON, validated with
    `validate_plan`. Errors go back to the LLM at most `max_repairs` times; after that, or at once when
    the LLM cannot be reached, the deterministic free-form recipe writes the plan and the result says why.
+   The embedded 135M model is never asked for a graph (`graphs=False`): the recipe wires the tools at
+   once, in milliseconds, instead of minutes of CPU for a graph that needs repairs.
 
 An unreachable, refusing or silent server is asked only once per request: its first failure is the
 fallback reason, so a request never waits more than one LLM timeout for a dead server.
@@ -85,8 +87,10 @@ class _Asker:
 
 def plan_request(llm: LLM | None, request: str, *, kind: str | None = None, history: Sequence[str] = (),
                  entities: Sequence[str] = (), media_text: Sequence[str] = (), seed: int = 0,
-                 max_repairs: int = 2, max_tokens: int = 1024) -> PlanResult:
-    """Plan `request` (see the module docstring). `kind` skips intent detection when the caller knows it."""
+                 max_repairs: int = 2, max_tokens: int = 1024, graphs: bool = True) -> PlanResult:
+    """Plan `request` (see the module docstring). `kind` skips intent detection when the caller knows it.
+    With `graphs` false (the embedded 135M model, which cannot write tool graphs) the free-form recipe
+    wires the tools from the request's words and no LLM is asked for a graph."""
     request = check_request(request)
     if kind is not None and kind not in INTENTS:
         raise ValueError(f"unknown run kind {kind!r}; expected one of {', '.join(INTENTS)}")
@@ -96,6 +100,9 @@ def plan_request(llm: LLM | None, request: str, *, kind: str | None = None, hist
     if intent != "freeform":
         return PlanResult(plan=None, intent=intent, source="recipe", llm_calls=asker.calls,
                           intent_source=intent_source)
+    if not graphs:
+        return PlanResult(plan=freeform_plan(request, seed=seed, source="recipe"), intent="freeform",
+                          source="recipe", llm_calls=asker.calls, intent_source=intent_source)
     result = PlanResult(plan=None, intent="freeform", source="llm", intent_source=intent_source)
     _ask_for_plan(asker, result, request, (history, entities, media_text), seed, max_repairs, max_tokens)
     result.llm_calls = asker.calls

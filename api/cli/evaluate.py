@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from functools import partial
 
 from agent.planning.capabilities import model_embed
+from agent.planning.dispatch import writes_graphs
+from agent.planning.llm_planner import plan_request
 from api.cli import render
 from api.cli.common import check_writable_dir, runtime
 from api.errors import UsageError
@@ -38,7 +41,8 @@ def _eval_planner(args: argparse.Namespace) -> int:
     cases = planner.load_suite()[: args.limit] if args.limit else planner.load_suite()
     scope_cases = out_of_scope.load_scope_suite()
     with render.console.status("eval planner") as status:
-        results = planner.evaluate(rt.llm, cases, progress=lambda text: status.update(text))
+        results = planner.evaluate(rt.llm, cases, progress=lambda text: status.update(text),
+                                   planner=partial(plan_request, graphs=writes_graphs(rt.llm)))
         status.update("out of scope")
         results["out_of_scope"] = out_of_scope.evaluate_scope(scope_cases, embed=model_embed(rt.models))
     print(planner.format_table(results))

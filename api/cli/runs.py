@@ -6,6 +6,7 @@ import argparse
 from pydantic import ValidationError
 
 from agent.planning.capabilities import check_capabilities, model_embed
+from agent.planning.dispatch import writes_graphs
 from agent.planning.intent import check_request
 from agent.planning.llm_planner import plan_request
 from agent.recipes import story as story_recipe
@@ -64,7 +65,8 @@ def plan(args: argparse.Namespace) -> int:
     if check.declined:
         print_json({**honest, "intent": None, "plan": None}) if args.json else render.plan_detail(check.reason, None)
         return 0
-    result = plan_request(rt.llm, check.doable if check.supported == "partial" else request)
+    result = plan_request(rt.llm, check.doable if check.supported == "partial" else request,
+                          graphs=writes_graphs(rt.llm))
     made = result.plan
     if made is None and result.intent == "story":
         board = story_recipe.write_storyboard(rt.llm, args.request, 3, seed=0).storyboard

@@ -6,8 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from agent.llm import EmbeddedLLM
 from agent.planning.capabilities import check_capabilities, model_embed
-from agent.planning.dispatch import plan_run
+from agent.planning.dispatch import plan_run, writes_graphs
+from agent.planning.llm_planner import plan_request
 from agent.requests import FreeformRequest
 from agent.service.chat import create_session, record_reply, session_view, start_turn
 from agent.service.runs import create_freeform_run, create_run, execute_run
@@ -84,3 +86,11 @@ def test_cli_plan_json_reports_supported_and_missing(env):
     assert "Instead I can" in data["reason"]
     markup = plan("--json", "<b></b> <i></i>")
     assert markup.returncode == 2 and len(markup.stderr.strip().splitlines()) == 1
+
+
+def test_the_embedded_model_is_not_asked_for_a_tool_graph(models):
+    assert not writes_graphs(EmbeddedLLM(models)) and writes_graphs(ScriptedLLM())
+    llm = ScriptedLLM()
+    result = plan_request(llm, "draw a lighthouse at dusk and describe the picture", kind="freeform", graphs=False)
+    assert (result.source, result.llm_calls, llm.asked) == ("recipe", 0, [])
+    assert [s.tool for s in result.plan.steps] == ["generate_image", "caption_image"]
