@@ -20,7 +20,7 @@ def build_graph(checkpointer=None):
     for name in ("plan", "execute", "critique", "revise", "deliver"):
         graph.add_node(name, getattr(nodes, name))
     graph.add_edge(START, "plan")
-    # A failed plan goes straight to deliver, which records the failure.
+    # A failed or declined plan goes straight to deliver, which records the failure.
     graph.add_conditional_edges("plan", route_after_plan)
     # Loop over waves until every step is done; any failure or cancel ends the run.
     graph.add_conditional_edges("execute", route_after_execute)
@@ -33,7 +33,7 @@ def build_graph(checkpointer=None):
 
 
 def route_after_plan(state: RunState) -> Literal["execute", "deliver"]:
-    return "deliver" if state.get("status") == "failed" else "execute"
+    return "deliver" if state.get("status") in ("failed", "declined") else "execute"
 
 
 def route_after_execute(state: RunState) -> Literal["execute", "critique", "deliver"]:

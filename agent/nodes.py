@@ -15,7 +15,7 @@ from agent import revise as revision
 from agent.deliver import deliver_run
 from agent.executor import Executor
 from agent.plan_schema import Plan
-from agent.planning.dispatch import plan_run
+from agent.planning.dispatch import Declined, plan_run
 from agent.runtime import Runtime
 from agent.state import RunState
 from tools.base import ToolError
@@ -38,6 +38,8 @@ def plan(state: RunState, config: RunnableConfig) -> dict[str, Any]:
     rt = runtime_of(config)
     try:
         made = plan_run(rt, state["run_id"], executor_of(state, config).emit)
+    except Declined as exc:  # nothing Storyloom can do: said plainly, no model time spent
+        return {"status": "declined", "error": str(exc)}
     except ToolError as exc:
         return {"status": "failed", "error": f"planning failed: {exc}"}
     return {"plan": made.model_dump(), "outputs": {}, "status": "running", "round": 0,
@@ -80,7 +82,7 @@ def revise(state: RunState, config: RunnableConfig) -> dict[str, Any]:
 
 def deliver(state: RunState, config: RunnableConfig) -> dict[str, Any]:
     status, error = state.get("status", "failed"), state.get("error")
-    if status not in ("succeeded", "failed", "cancelled"):  # the no-progress guard fired
+    if status not in ("succeeded", "failed", "cancelled", "declined"):  # the no-progress guard fired
         status, error = "failed", error or "the plan could not make progress"
     if status == "succeeded":  # the winners are final: score them against their siblings too
         try:

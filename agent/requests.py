@@ -2,6 +2,7 @@
 so bad input leaves nothing behind."""
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -12,11 +13,21 @@ MAX_PROMPT_CHARS = 2000
 MAX_REQUEST_CHARS = 8000
 
 
+_TAG = re.compile(r"<[^<>]{0,200}>")
+
+
+def only_markup(text: str) -> bool:
+    """Whether the text has no letter or digit outside markup tags ("<b></b> {{}}", "### ---")."""
+    return not any(ch.isalnum() for ch in _TAG.sub(" ", text))
+
+
 def _not_blank(what: str) -> AfterValidator:
     """Strip the text; refuse it, naming `what`, when nothing is left."""
     def check(value: str) -> str:
         if not value.strip():
             raise ValueError(f"the {what} is empty")
+        if only_markup(value):
+            raise ValueError(f"the {what} has no words, only markup or symbols")
         return value.strip()
 
     return AfterValidator(check)

@@ -27,7 +27,7 @@ _SSE_EVENT = {"type": "object", "required": ["data"], "properties": {
     "event": {"type": "string"}, "id": {"type": "string", "pattern": "^[0-9]+$"},
     "data": {"type": "string", "contentMediaType": "application/json"}}}
 SSE_RESPONSE = {200: {"content": {"text/event-stream": {"schema": _SSE_EVENT}},
-                      "description": "Server-sent events; the last one is succeeded, failed or cancelled."}}
+                      "description": "Server-sent events; the last one is succeeded, failed, cancelled or declined."}}
 
 
 def runtime(request: Request) -> Runtime:

@@ -61,7 +61,7 @@ class AssetBrief(BaseModel):
 class RunOut(BaseModel):
     id: str
     kind: str
-    status: str = Field(description="queued | running | succeeded | failed | cancelled")
+    status: str = Field(description="queued | running | succeeded | failed | cancelled | declined")
     profile: str
     title: str | None = None
     request: str
@@ -71,6 +71,9 @@ class RunOut(BaseModel):
     started_at: str | None = None
     finished_at: str | None = None
     plan: dict[str, Any] | None = None
+    capability: dict[str, Any] | None = Field(
+        default=None, description="The capability check: supported (true, false or \"partial\"), missing "
+                                  "(plain capability names), reason (the honest sentence), files named and absent.")
     steps: list[StepOut] = Field(default_factory=list)
     assets: list[AssetBrief] = Field(default_factory=list)
     cost: dict[str, Any] | None = Field(default=None, description=(

@@ -1,5 +1,5 @@
 """Server-sent events of one run, read from the events table: replay from `Last-Event-ID`, then
-follow live, and end with the terminal event (succeeded, failed or cancelled)."""
+follow live, and end with the terminal event (succeeded, failed, cancelled or declined)."""
 from __future__ import annotations
 
 import asyncio

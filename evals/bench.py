@@ -7,9 +7,11 @@ Measures, in one process on the offline profile, with a throw-away data dir:
   (b) batch_speedup: 4 scene images one by one / the same 4 in one batched call (medians of 5);
   (c) cache_speedup: that story cold / the identical story again (served by the caches);
   (d) warm_loads: model loads during those runs after a warm-up story (models stay resident);
-  (e) critic_pct: the critic's share of the cold story's time (its scoring, from the run's cost).
-Targets: overhead <= 10 %, batch >= 1.5x, cache >= 20x, warm loads 0, critic <= 25 %. This is a benchmark, not a
-test: it prints figures, measured in one run so the ratios share the machine's state.
+  (e) critic_pct: the critic's share of the cold story's time (its scoring, from the run's cost);
+  (f) plan_s: the slowest of PLAN_REQUESTS from request to plan (capability check with the embedder
+      loaded, then the planner with this profile's LLM; the embedded one writes no graphs).
+Targets: overhead <= 10 %, batch >= 1.5x, cache >= 20x, warm loads 0, critic <= 25 %, plan <= 10 s. This is
+a benchmark, not a test: it prints figures, measured in one run so the ratios share the machine's state.
 """
 from __future__ import annotations
 
@@ -20,6 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from agent.planning.capabilities import check_capabilities, model_embed
+from agent.planning.dispatch import writes_graphs
+from agent.planning.llm_planner import plan_request
 from agent.requests import StoryRequest
 from agent.runtime import Runtime
 from agent.service.runs import create_story_run, execute_run
@@ -29,7 +34,13 @@ from tools.registry import get_tool
 
 PROMPT = "a bedtime story about a lighthouse keeper and a seal"
 TARGETS = {"overhead_pct": "<= 10", "batch_speedup": ">= 1.5", "cache_speedup": ">= 20", "warm_loads": "== 0",
-           "critic_pct": "<= 25"}
+           "critic_pct": "<= 25", "plan_s": "<= 10"}
+PLAN_REQUESTS = (
+    "draw a red fox in snow, make a 4 second clip of it running, caption the clip and read the caption aloud",
+    "I have an audio file example.wav that contains a speech. I'd like it transcribed into text.",
+    "Translate the text 'good morning, the museum is open' into French and read it aloud",
+    "an owl reading a book by candlelight",
+)
 
 
 def _story(rt, seed: int, scenes: int) -> tuple[float, dict]:
@@ -68,6 +79,20 @@ def _batch_speedup(rt, size: int, repeats: int = 5) -> tuple[float, float]:
     return statistics.median(one_by_one), statistics.median(batched)
 
 
+def plan_seconds(rt) -> float:
+    """The slowest request-to-plan time of PLAN_REQUESTS, the embedder already loaded."""
+    embed = model_embed(rt.models)
+    check_capabilities("a cosy cabin in the woods", embed=embed)  # loads the embedder: not counted
+    worst = 0.0
+    for request in PLAN_REQUESTS:
+        started = time.perf_counter()
+        check = check_capabilities(request, embed=embed, known_files={"example.wav": ""})
+        if check.supported is not False:
+            plan_request(rt.llm, check.doable, graphs=writes_graphs(rt.llm))
+        worst = max(worst, time.perf_counter() - started)
+    return worst
+
+
 def measure(scenes: int = 4) -> dict:
     base = Settings()
     with tempfile.TemporaryDirectory(prefix="storyloom-bench-") as tmp:
@@ -82,12 +107,14 @@ def measure(scenes: int = 4) -> dict:
         cached, _ = _story(rt, seed=2, scenes=scenes)
         warm_loads = sum(rt.models.loads.values()) - loads_before
         one_by_one, batched = _batch_speedup(rt, settings.story.image_size)
+        planning = plan_seconds(rt)
     return {
         "profile": "offline", "scenes": scenes, "story_wall_s": round(cold, 2), "raw_model_s": round(raw, 2),
         "overhead_pct": round(100 * (cold - raw) / raw, 1), "batch_one_by_one_s": round(one_by_one, 3),
         "batch_batched_s": round(batched, 3), "batch_speedup": round(one_by_one / batched, 2),
         "cached_rerun_s": round(cached, 2), "cache_speedup": round(cold / cached, 1), "warm_loads": warm_loads,
         "critic_pct": round(100 * summary["cost"]["critic_share"], 1),
+        "plan_s": round(planning, 3),
     }
 
 

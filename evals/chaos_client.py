@@ -18,7 +18,7 @@ import httpx
 
 from evals.serverproc import ServerProcess
 
-TERMINAL = ("succeeded", "failed", "cancelled")
+TERMINAL = ("succeeded", "failed", "cancelled", "declined")
 TRANSIENT = (httpx.TransportError, httpx.RemoteProtocolError)
 
 

@@ -27,7 +27,7 @@ READS = (("GET /v1/runs", 30), ("GET /v1/runs/{id}", 30), ("GET /v1/assets/{id}"
 # spoken narration: text-to-speech and its speech-to-text check run in the server too.
 CHEAP_BRIEF = {"goal": "load test", "deliverables": [{"kind": "narration", "text": "Hello."}]}
 SUBMISSIONS = {"narration": ("/v1/narrations", {"paths": ["rule.png"]}), "brief": ("/v1/briefs", CHEAP_BRIEF)}
-TERMINAL = ("succeeded", "failed", "cancelled")
+TERMINAL = ("succeeded", "failed", "cancelled", "declined")
 
 
 @dataclass

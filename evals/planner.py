@@ -23,10 +23,12 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from agent.plan_schema import Plan, dependencies, placeholder_args
+from agent.planning.dispatch import writes_graphs
 from agent.planning.llm_planner import plan_request
 from agent.runtime import Runtime
 from agent.settings import Settings
@@ -163,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     llm = None
     if not args.no_llm:
         llm = Runtime.open(Settings()).llm
-    results = evaluate(llm, cases, progress=lambda text: None if args.json else print(text, flush=True))
+    results = evaluate(llm, cases, progress=lambda text: None if args.json else print(text, flush=True),
+                       planner=partial(plan_request, graphs=writes_graphs(llm)) if llm is not None else None)
     print(json.dumps(results, indent=1) if args.json else format_table(results))
     return 0
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from agent.executor import Emit
-from agent.llm import RecordedLLM
+from agent.llm import EmbeddedLLM, RecordedLLM
 from agent.plan_schema import ALLOWED_TOOLS, Plan, validate_plan
+from agent.planning.capabilities import CapabilityCheck, check_capabilities, instructions, model_embed
 from agent.planning.context import session_context
 from agent.planning.llm_planner import plan_request
 from agent.recipes import story
@@ -26,17 +27,28 @@ NARRATION_ELSEWHERE = ("describing a media library is a narration job: run `stor
                        "the files to POST /v1/narrations/upload (or paths to POST /v1/narrations)")
 
 
+class Declined(ToolError):
+    """Nothing Storyloom's tools can do for the request (or a file it names is absent); the message says
+    so, and what Storyloom can do instead."""
+
+
 def plan_run(rt: Runtime, run_id: str, emit: Emit) -> Plan:
-    """Write the run's content with the LLM, compile it into a plan, validate and record it."""
+    """Check what the request needs (Declined when no tool serves it), then write the run's content with
+    the LLM, compile it into a plan, validate and record it."""
     with rt.db.session() as s:
         run = repo.get_run(s, run_id)
         kind, request, seed, scenes = run.kind, run.request, run.seed or 0, int(run.info.get("scenes", 3))
         info = dict(run.info)
+    if kind == "freeform" or (kind == "story" and "chat" not in info):
+        check, given = _capability(rt, run_id, request, emit)
+        request = check.doable if kind == "freeform" and check.supported == "partial" else request
     llm = rt.llm_for(run_id)
     if kind == "brief":
         return _brief(rt, run_id, llm, info, seed, emit)
     if kind == "story" and "chat" in info:
         return _story_edit(rt, run_id, llm, info["chat"], seed, emit)
+    if kind == "freeform" and given:
+        return _with_files(rt, run_id, request, seed, given, emit)
     if kind == "freeform":
         plan = _freeform(rt, run_id, llm, request, seed, emit)
         if plan is not None:
@@ -52,6 +64,41 @@ def plan_run(rt: Runtime, run_id: str, emit: Emit) -> Plan:
     plan = _checked(story.compile_plan(result.storyboard, rt.settings.story, seed=seed), "story")
     _record(rt, run_id, plan, result)
     return plan
+
+
+def _capability(rt: Runtime, run_id: str, request: str, emit: Emit) -> tuple[CapabilityCheck, dict[str, str]]:
+    """The capability check of the request, recorded in the run's info, and the session's files it names
+    (kind -> asset id); Declined when nothing can be done."""
+    with rt.db.session() as s:
+        run = repo.get_run(s, run_id)
+        files = repo.session_files(s, run.session_id) if run.session_id else {}
+        check = check_capabilities(request, embed=model_embed(rt.models), known_files=files)
+        named = {name.lower(): asset_id for name, asset_id in files.items()}
+        given = {asset.kind: asset.id for f in check.files if (asset := repo.get_asset(s, named.get(f.lower(), "")))}
+    with rt.db.session() as s:
+        run = repo.get_run(s, run_id)
+        repo.update_run(s, run_id, info={**run.info, "capability": check.to_dict()})
+    if check.declined:
+        raise Declined(check.reason)
+    if check.supported == "partial":
+        emit({"type": "stage", "stage": "plan", "detail": check.reason})
+    return check, given
+
+
+def _with_files(rt: Runtime, run_id: str, request: str, seed: int, given: dict[str, str], emit: Emit) -> Plan:
+    """A request about the session's own files: the recipe wires them in (an LLM would have to invent ids)."""
+    plan = _checked(freeform_plan(instructions(request), seed=seed, source="recipe", given=given), "freeform")
+    with rt.db.session() as s:
+        run = repo.get_run(s, run_id)
+        repo.update_run(s, run_id, plan=plan.model_dump(), title=request[:120],
+                        info={**run.info, "planner": {"source": "recipe", "files": given}})
+    emit({"type": "stage", "stage": "plan", "detail": f"{len(plan.steps)}-step plan on the session's files"})
+    return plan
+
+
+def writes_graphs(llm: object) -> bool:
+    """Whether to ask this LLM for tool graphs: a server's model may; the embedded 135M one only fills text."""
+    return not isinstance(llm, EmbeddedLLM)
 
 
 def _checked(plan: Plan, kind: str) -> Plan:
@@ -102,7 +149,8 @@ def _freeform(rt: Runtime, run_id: str, llm: RecordedLLM, request: str, seed: in
     emit({"type": "stage", "stage": "plan", "detail": f"planning with {rt.llm.name}"})
     history, entities = _context(rt, run_id)
     try:
-        result = plan_request(llm, request, history=history, entities=entities, seed=seed)
+        result = plan_request(llm, request, history=history, entities=entities, seed=seed,
+                              graphs=writes_graphs(rt.llm))
     except ValueError as exc:
         raise ToolError(str(exc)) from None
     if result.plan is None and result.intent == "story":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from agent.recipes.freeform import clauses
-from agent.requests import MAX_REQUEST_CHARS
+from agent.requests import MAX_REQUEST_CHARS, only_markup
 
 INTENTS = ("story", "brief", "narration", "freeform")
 
@@ -29,6 +29,8 @@ def check_request(request: str) -> str:
         raise ValueError("the request is empty; say what to make")
     if len(request) > MAX_REQUEST_CHARS:
         raise ValueError(f"the request is {len(request)} characters long; the limit is {MAX_REQUEST_CHARS}")
+    if only_markup(request):
+        raise ValueError("the request has no words, only markup or symbols; say what to make")
     return request.strip()
 
 

@@ -5,12 +5,16 @@
    (`agent.planning.intent`). The LLM decides the unclear rest with a one-field JSON answer; when it
    is absent or fails, the keywords decide anyway. Asking only when the keywords are unsure is the tie-break rule:
    the embedded 135M model guesses worse than explicit words, and a call it need not make is saved.
+   A story is made only for a request whose words ask for one: the LLM's "story" for an unclear request
+   is not taken. (Before any of this the caller runs the capability check, `agent.planning.capabilities`.)
 3. Story, brief and narration requests return `plan=None` and `source="recipe"`: the caller runs that
    recipe (where the LLM writes the content). Free-form requests are planned by the LLM: the prompt
    lists the allowed tools with their input schemas, the session's recent messages and entities, and
    any text from media quoted as data; the answer is schema-constrained JSON, validated with
    `validate_plan`. Errors go back to the LLM at most `max_repairs` times; after that, or at once when
    the LLM cannot be reached, the deterministic free-form recipe writes the plan and the result says why.
+   The embedded 135M model is never asked for a graph (`graphs=False`): the recipe wires the tools at
+   once, in milliseconds, instead of minutes of CPU for a graph that needs repairs.
 
 An unreachable, refusing or silent server is asked only once per request: its first failure is the
 fallback reason, so a request never waits more than one LLM timeout for a dead server.
@@ -28,6 +32,7 @@ from agent.plan_schema import ALLOWED_TOOLS, Plan, validate_plan
 from agent.planning.intent import INTENTS, check_request, keyword_intent
 from agent.planning.prompts import intent_messages, intent_schema, plan_messages, plan_schema, repair_messages
 from agent.recipes.freeform import EXAMPLE_REQUEST, freeform_plan
+from agent.text_checks import debris
 from tools.base import one_line
 
 
@@ -82,8 +87,10 @@ class _Asker:
 
 def plan_request(llm: LLM | None, request: str, *, kind: str | None = None, history: Sequence[str] = (),
                  entities: Sequence[str] = (), media_text: Sequence[str] = (), seed: int = 0,
-                 max_repairs: int = 2, max_tokens: int = 1024) -> PlanResult:
-    """Plan `request` (see the module docstring). `kind` skips intent detection when the caller knows it."""
+                 max_repairs: int = 2, max_tokens: int = 1024, graphs: bool = True) -> PlanResult:
+    """Plan `request` (see the module docstring). `kind` skips intent detection when the caller knows it.
+    With `graphs` false (the embedded 135M model, which cannot write tool graphs) the free-form recipe
+    wires the tools from the request's words and no LLM is asked for a graph."""
     request = check_request(request)
     if kind is not None and kind not in INTENTS:
         raise ValueError(f"unknown run kind {kind!r}; expected one of {', '.join(INTENTS)}")
@@ -93,6 +100,9 @@ def plan_request(llm: LLM | None, request: str, *, kind: str | None = None, hist
     if intent != "freeform":
         return PlanResult(plan=None, intent=intent, source="recipe", llm_calls=asker.calls,
                           intent_source=intent_source)
+    if not graphs:
+        return PlanResult(plan=freeform_plan(request, seed=seed, source="recipe"), intent="freeform",
+                          source="recipe", llm_calls=asker.calls, intent_source=intent_source)
     result = PlanResult(plan=None, intent="freeform", source="llm", intent_source=intent_source)
     _ask_for_plan(asker, result, request, (history, entities, media_text), seed, max_repairs, max_tokens)
     result.llm_calls = asker.calls
@@ -109,6 +119,8 @@ def decide_intent(asker: _Asker, request: str, *, seed: int = 0) -> tuple[str, s
     except LLMError:
         return guess, "keywords"
     said = answer.get("intent") if isinstance(answer, dict) else None
+    if said == "story":  # a story is made only for a request that asks for one, in words
+        return guess, "keywords"
     return (said, "llm") if said in INTENTS else (guess, "keywords")
 
 
@@ -153,4 +165,11 @@ def parse_plan(answer: Any, tools: Sequence[str]) -> tuple[Plan | None, list[str
         plan = Plan(kind="freeform", source="llm", steps=answer["steps"])
     except ValidationError as exc:
         return None, [f"plan `{'.'.join(str(p) for p in e['loc'])}`: {e['msg']}" for e in exc.errors()[:12]]
-    return plan, validate_plan(plan, set(tools))
+    return plan, validate_plan(plan, set(tools)) + text_problems(plan)
+
+
+def text_problems(plan: Plan) -> list[str]:
+    """Template or JSON debris in the texts the plan would draw or speak (each goes back to the LLM)."""
+    return [f"step {step.id}: argument `{key}` has template debris ({', '.join(found)}); write plain words"
+            for step in plan.steps for key, value in step.args.items()
+            if key in ("prompt", "text") and isinstance(value, str) and (found := debris(value))]

@@ -20,6 +20,7 @@ from agent.recipes.brief import Brief, NarrationSpec, StorySpec, compile_brief, 
 from agent.recipes.story import write_storyboard
 from agent.recipes.storyboard import Storyboard
 from agent.settings import StorySettings
+from agent.text_checks import debris, repaired
 from tools.engines.llm import english_ratio
 
 SYSTEM = "You write short voice-overs for product and campaign videos. Answer only with JSON."
@@ -73,15 +74,22 @@ def write_voiceover(llm: LLM | None, brief: Brief, spec: NarrationSpec, *, seed:
     fallback = fit_words(default_voiceover(brief), spec.max_seconds)
     if llm is None:
         return fallback, "fallback"
-    answer = ask_model(llm, _messages(brief, spec), VoiceOver, seed=seed, max_tokens=max_tokens)
-    if answer.value is None:
-        notes.append(f"voice-over: the LLM could not write it ({answer.problem}); used the goal")
-        return fallback, "fallback"
-    text = " ".join(answer.value.text.split())
-    if problem := _problem(text):
-        notes.append(f"voice-over: {problem}; used the goal")
-        return fallback, "fallback"
-    return fit_words(text, spec.max_seconds), "llm"
+    problem = ""
+    for attempt in range(2):  # template debris is asked again once, then repaired, then replaced
+        answer = ask_model(llm, _messages(brief, spec), VoiceOver, seed=seed + attempt, max_tokens=max_tokens)
+        if answer.value is None:
+            notes.append(f"voice-over: the LLM could not write it ({answer.problem}); used the goal")
+            return fallback, "fallback"
+        text = " ".join(answer.value.text.split())
+        if not (problem := _problem(text)):
+            return fit_words(text, spec.max_seconds), "llm"
+        if not debris(text):
+            break
+    if debris(text) and (fixed := repaired(text)) and not _problem(fixed):
+        notes.append(f"voice-over: {problem}; repaired")
+        return fit_words(fixed, spec.max_seconds), "llm"
+    notes.append(f"voice-over: {problem}; used the goal")
+    return fallback, "fallback"
 
 
 def _messages(brief: Brief, spec: NarrationSpec) -> list[dict[str, str]]:
@@ -97,6 +105,8 @@ def _messages(brief: Brief, spec: NarrationSpec) -> list[dict[str, str]]:
 
 
 def _problem(text: str) -> str:
+    if found := debris(text):
+        return f"the LLM's voice-over has template debris ({', '.join(found)})"
     lowered = text.lower()
     if any(marker in lowered for marker in ("voice-over,", "json", "goal:", "audience:")):
         return "the LLM echoed the instructions"

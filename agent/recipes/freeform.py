@@ -14,7 +14,9 @@ latest earlier result of the kind it needs:
 
 "Read the caption aloud" speaks the caption itself: `{"$value": "caption-1.description"}` is resolved
 by the executor from the caption step's values, so the voice says what the captioner saw.
-A request with no recognisable action becomes one image of the request.
+A request with no recognisable action becomes one image of the request. Files the request names
+that the session holds (`given`: kind -> asset id) are what transcribing and describing work on when
+no earlier step made something to work on; a request about a given file never becomes a drawing.
 """
 from __future__ import annotations
 
@@ -70,6 +72,7 @@ class _Builder:
     latest: dict[str, str] = field(default_factory=dict)  # "image" | "video" | "audio" | "caption" -> step id
     all_of: dict[str, list[str]] = field(default_factory=dict)
     subject: str = ""
+    given: dict[str, str] = field(default_factory=dict)  # "image" | "video" | "audio" -> asset id
 
     def add(self, kind: str, tool: str, args: dict[str, Any], intent: str) -> str:
         count = sum(1 for s in self.steps if s.id.startswith(kind + "-")) + 1
@@ -80,13 +83,16 @@ class _Builder:
         return step_id
 
 
-def freeform_plan(request: str, *, seed: int = 0, source: str = "fallback") -> Plan:
-    """A valid plan for `request`, built from its words alone."""
-    build = _Builder(request=request.strip(), seed=seed)
+def freeform_plan(request: str, *, seed: int = 0, source: str = "fallback",
+                  given: dict[str, str] | None = None) -> Plan:
+    """A valid plan for `request`, built from its words alone (and the files it names, `given`)."""
+    build = _Builder(request=request.strip(), seed=seed, given=dict(given or {}))
     for action, clause in clauses(build.request):
         if len(build.steps) >= MAX_STEPS - 1:  # a caption may add a step before speaking it
             break
         _STEPS[action](build, clause)
+    if not build.steps and build.given:  # "here is interview.wav": work on the file, never draw it
+        (_transcribe if "audio" in build.given else _caption)(build, build.request)
     if not build.steps:
         _image(build, build.request)
     return Plan(kind="freeform", source=source, steps=build.steps)
@@ -165,11 +171,13 @@ def _video(build: _Builder, clause: str) -> None:
 
 def _caption(build: _Builder, clause: str) -> None:
     target = _visual_target(build, clause)
-    if target is None:
+    given = next(((k, build.given[k]) for k in ("video", "image") if k in build.given), None)
+    if target is None and given is None:
         return  # nothing to describe yet: the clause is dropped rather than invented
-    kind, step_id = target
+    kind, source = target or given
+    value = {"$ref": f"{source}.{kind}"} if target else source
     tool, arg = ("caption_video", "video") if kind == "video" else ("caption_image", "image")
-    build.add("caption", tool, {arg: {"$ref": f"{step_id}.{kind}"}}, f"describe {build.subject or 'the result'}")
+    build.add("caption", tool, {arg: value}, f"describe {build.subject or 'the ' + kind}")
 
 
 def _speak(build: _Builder, clause: str) -> None:
@@ -199,6 +207,8 @@ def _transcribe(build: _Builder, clause: str) -> None:
     if "audio" in build.latest:
         build.add("transcript", "transcribe", {"audio": {"$ref": f"{build.latest['audio']}.audio"}},
                   "transcribe the speech")
+    elif "audio" in build.given:
+        build.add("transcript", "transcribe", {"audio": build.given["audio"]}, "transcribe the speech")
 
 
 def _compose(build: _Builder, clause: str) -> None:

@@ -93,6 +93,14 @@ def reply_text(run: Any) -> str:
         return f"{title} failed: {(run.error or 'no reason was recorded')[:300]}"
     if run.status == "cancelled":
         return f"{title} was cancelled."
+    if run.status == "declined":
+        return run.error or "I can't do this with Storyloom's tools."
+    made = _made_text(run, title)
+    check = (run.info or {}).get("capability") or {}
+    return f"{made} {check['reason']}" if check.get("supported") == "partial" and check.get("reason") else made
+
+
+def _made_text(run: Any, title: str) -> str:
     info = run.info or {}
     if "chat" in info:
         edit = info["chat"]["edit"]

@@ -32,6 +32,7 @@ def summarize(rt: Runtime, run_id: str) -> dict[str, Any]:
         return {**run_header(run), "output_dir": run.output_dir, "plan": run.plan,
                 "storyboard_source": run.info.get("storyboard", {}).get("source"),
                 "storyboard_notes": run.info.get("storyboard", {}).get("notes", []),
+                "capability": run.info.get("capability"),
                 "steps": steps, "assets": listed, "cost": run_cost(s, run, rows, assets)}
 
 

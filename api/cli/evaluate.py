@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import argparse
 import json
+from functools import partial
 
+from agent.planning.capabilities import model_embed
+from agent.planning.dispatch import writes_graphs
+from agent.planning.llm_planner import plan_request
 from api.cli import render
 from api.cli.common import check_writable_dir, runtime
 from api.errors import UsageError
-from evals import harness, planner, report
+from evals import harness, out_of_scope, planner, report
 
 
 def evaluate(args: argparse.Namespace) -> int:
@@ -31,12 +35,19 @@ def evaluate(args: argparse.Namespace) -> int:
 
 
 def _eval_planner(args: argparse.Namespace) -> int:
-    """TaskBench-style planner scores for whatever LLM engine is configured."""
+    """TaskBench-style planner scores for whatever LLM engine is configured, then the out-of-scope part:
+    the capability check's honest-decline, false-decline and debris rates."""
     rt = runtime(args.profile)
     cases = planner.load_suite()[: args.limit] if args.limit else planner.load_suite()
+    scope_cases = out_of_scope.load_scope_suite()
     with render.console.status("eval planner") as status:
-        results = planner.evaluate(rt.llm, cases, progress=lambda text: status.update(text))
+        results = planner.evaluate(rt.llm, cases, progress=lambda text: status.update(text),
+                                   planner=partial(plan_request, graphs=writes_graphs(rt.llm)))
+        status.update("out of scope")
+        results["out_of_scope"] = out_of_scope.evaluate_scope(scope_cases, embed=model_embed(rt.models))
     print(planner.format_table(results))
+    print()
+    print(out_of_scope.format_scope(results["out_of_scope"]))
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "report.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

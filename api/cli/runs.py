@@ -5,6 +5,9 @@ import argparse
 
 from pydantic import ValidationError
 
+from agent.planning.capabilities import check_capabilities, model_embed
+from agent.planning.dispatch import writes_graphs
+from agent.planning.intent import check_request
 from agent.planning.llm_planner import plan_request
 from agent.recipes import story as story_recipe
 from agent.requests import FreeformRequest, StoryRequest
@@ -48,18 +51,28 @@ def _request_error(exc: ValidationError) -> str:
 
 
 def plan(args: argparse.Namespace) -> int:
-    """Plan only: the intent, where the plan came from (LLM, repair, fallback, recipe) and its steps."""
-    rt = runtime(args.profile)
+    """Plan only: whether Storyloom can do it (`supported`, `missing`), the intent, where the plan came from
+    (LLM, repair, fallback, recipe) and its steps. A request it cannot do gets its reason and no plan.
+    A file the request names is absent here (the command has no chat session), so it is asked for."""
     try:
-        result = plan_request(rt.llm, args.request)
+        request = check_request(args.request)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    rt = runtime(args.profile)
+    check = check_capabilities(request, embed=model_embed(rt.models))
+    honest = {"supported": check.supported, "missing": check.missing, "reason": check.reason,
+              "capability": check.to_dict()}
+    if check.declined:
+        print_json({**honest, "intent": None, "plan": None}) if args.json else render.plan_detail(check.reason, None)
+        return 0
+    result = plan_request(rt.llm, check.doable if check.supported == "partial" else request,
+                          graphs=writes_graphs(rt.llm))
     made = result.plan
     if made is None and result.intent == "story":
         board = story_recipe.write_storyboard(rt.llm, args.request, 3, seed=0).storyboard
         made = story_recipe.compile_plan(board, rt.settings.story, seed=0)
-    data = {**result.to_dict(), "plan": made.model_dump() if made else None}
-    print_json(data) if args.json else render.plan_detail(result.summary(), made)
+    data = {**honest, **result.to_dict(), "plan": made.model_dump() if made else None}
+    print_json(data) if args.json else render.plan_detail(" ".join([result.summary(), check.reason]).strip(), made)
     return 0
 
 

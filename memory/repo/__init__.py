@@ -16,6 +16,7 @@ from memory.repo.assets import (
     get_asset_for_run,
     list_assets,
     list_scores,
+    session_files,
     update_asset,
 )
 from memory.repo.entities import create_entity, list_entities
@@ -49,9 +50,9 @@ from memory.repo.steps import create_step, get_step, get_step_by_id, list_steps,
 __all__ = [
     "add_event", "add_message", "add_score", "count_by_status", "count_in_flight", "create_asset", "create_entity",
     "create_key", "create_run", "create_session", "create_step", "find_by_idempotency_key", "find_cached",
-    "find_input", "find_key", "find_score", "get_asset", "get_asset_for_run", "get_key", "get_run", "get_session", "get_step",
-    "get_step_by_id", "has_reply", "has_terminal_event", "list_assets", "list_ended_without_event", "list_entities",
-    "list_events", "list_keys", "list_messages", "list_run_headers", "list_runs", "list_scores",
-    "list_session_runs", "list_sessions", "list_steps", "list_unfinished",
-    "revoke_key", "set_verdict", "step_announced", "update_asset", "update_run", "update_session", "update_step",
+    "find_input", "find_key", "find_score", "get_asset", "get_asset_for_run", "get_key", "get_run", "get_session",
+    "get_step", "get_step_by_id", "has_reply", "has_terminal_event", "list_assets", "list_ended_without_event",
+    "list_entities", "list_events", "list_keys", "list_messages", "list_run_headers", "list_runs", "list_scores",
+    "list_session_runs", "list_sessions", "list_steps", "list_unfinished", "revoke_key", "session_files",
+    "set_verdict", "step_announced", "update_asset", "update_run", "update_session", "update_step",
 ]

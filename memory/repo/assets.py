@@ -1,6 +1,7 @@
 """Assets (produced files with their lineage) and the critic's scores of them."""
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import select
@@ -55,6 +56,16 @@ def find_input(s: Session, *, run_id: str, role: str, sha256: str) -> Asset | No
     """The run's asset with this role and content, if one was recorded (an import repeated on resume)."""
     query = select(Asset).where(Asset.run_id == run_id, Asset.role == role, Asset.sha256 == sha256)
     return s.scalars(query.order_by(Asset.created_at, Asset.id).limit(1)).first()
+
+
+def session_files(s: Session, session_id: str) -> dict[str, str]:
+    """File name -> asset id of the files brought into a chat session (imported inputs of its runs, which
+    keep their source path in `params["source"]`); the newest copy of a name wins."""
+    query = (select(Asset).join(Run, Asset.run_id == Run.id)
+             .where(Run.session_id == session_id, Asset.tool.in_(("import", "narrate")))
+             .order_by(Asset.created_at, Asset.id))
+    return {PurePath(str(a.params["source"])).name: a.id for a in s.scalars(query)
+            if isinstance(a.params, dict) and a.params.get("source")}
 
 
 def find_cached(s: Session, *, cache_key: str, owner: str | None) -> list[Asset]:

@@ -144,10 +144,12 @@ def test_an_unreachable_server_falls_back_quickly():
     assert result.fallback_reason.startswith("the LLM server could not be reached")
 
 
-def test_the_llm_decides_unclear_intents(fake_openai):
-    fake_openai.script({"intent": "story"}, {"intent": "freeform"}, VALID)
+def test_the_llm_decides_unclear_intents_but_a_story_needs_words_that_ask_for_one(fake_openai):
+    fake_openai.script({"intent": "story"}, VALID, {"intent": "brief"}, {"intent": "freeform"}, VALID)
     story = plan_request(_llm(fake_openai), "something lovely about autumn leaves")
-    assert (story.plan, story.intent, story.source, story.intent_source) == (None, "story", "recipe", "llm")
+    assert (story.intent, story.source, story.intent_source) == ("freeform", "llm", "keywords")
+    brief = plan_request(_llm(fake_openai), "something lovely about autumn leaves")
+    assert (brief.plan, brief.intent, brief.source, brief.intent_source) == (None, "brief", "recipe", "llm")
     asked = fake_openai.completions()[0].body["response_format"]["json_schema"]["schema"]
     assert asked["properties"]["intent"]["enum"] == ["story", "brief", "narration", "freeform"]
     freeform = plan_request(_llm(fake_openai), "a fox, somehow")

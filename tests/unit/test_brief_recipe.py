@@ -98,15 +98,26 @@ def test_voiceover_comes_from_the_llm_when_it_answers_well():
     assert GOAL in asked and "families who camp" in asked and "warm dusk light" in asked
 
 
-@pytest.mark.parametrize("answer,note", [
-    (LLMUnavailable("down"), "could not write it"),
-    ({"text": "json json json json json json"}, "echoed the instructions"),
-    ({"text": "zxqv plmk trwq bnmz kkkq wwxz"}, "not English prose"),
+@pytest.mark.parametrize("answers,note", [
+    ([LLMUnavailable("down")], "could not write it"),
+    ([{"text": "json json json json json json"}] * 2, "template debris (template talk)"),
+    ([{"text": "zxqv plmk trwq bnmz kkkq wwxz"}], "not English prose"),
+    ([{"text": "}]{{<NAME>}} 2018/09/30 {[()]}"}] * 2, "template debris"),
 ])
-def test_a_bad_or_missing_voiceover_falls_back_to_the_goal(answer, note):
-    text = write_brief_text(ScriptedLLM(answer), _brief({"kind": "narration"}), seed=0)
+def test_a_bad_or_missing_voiceover_falls_back_to_the_goal(answers, note):
+    text = write_brief_text(ScriptedLLM(*answers), _brief({"kind": "narration"}), seed=0)
     assert text.texts[0] == "Launch our solar camping lantern. Made for families who camp."
     assert text.sources[0] == "fallback" and note in text.notes[0]
+
+
+def test_a_voiceover_with_template_debris_is_asked_again_then_repaired():
+    clean = "Bright nights for every camper. Charge it in the sun and light the whole tent."
+    llm = ScriptedLLM({"text": "{{Here is the voice-over}} <NAME>: light"}, {"text": clean})
+    text = write_brief_text(llm, _brief({"kind": "narration"}), seed=0)
+    assert text.texts[0] == clean and text.sources[0] == "llm" and [a["seed"] for a in llm.asked] == [0, 1]
+    messy = "{Bright nights for every camper.} [Charge it in the sun and light the whole tent.]"
+    text = write_brief_text(ScriptedLLM({"text": messy}, {"text": messy}), _brief({"kind": "narration"}), seed=0)
+    assert text.texts[0] == clean and text.sources[0] == "llm" and "repaired" in text.notes[0]
 
 
 def test_given_text_is_never_rewritten_and_no_llm_is_asked():

@@ -93,4 +93,4 @@ export function saveBlob(blob, filename) {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-export const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
+export const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'declined']);

@@ -40,6 +40,7 @@ export function describe(event, story = true) {
     case 'succeeded': return 'Finished';
     case 'failed': return `Failed: ${d.error || 'no reason given'}`;
     case 'cancelled': return 'Cancelled';
+    case 'declined': return `Declined: ${d.error || 'Storyloom cannot do this'}`;
     default: return event.type;
   }
 }
