@@ -94,7 +94,10 @@ def _signed(value: float | None) -> str:
 
 
 def _status_lines(summary: dict[str, Any]) -> None:
-    out.print(f"run {summary['id']}  profile {summary['profile']}  storyboard by: {summary['storyboard_source']}")
+    kept = summary.get("adherence")
+    adherence = f"  adherence {kept['adherence']:.2f}" if kept else ""
+    out.print(f"run {summary['id']}  profile {summary['profile']}  storyboard by: {summary['storyboard_source']}"
+              f"{adherence}")
     if summary["profile"] == "offline":
         out.print("  offline profile: images and CLIP scores come from tiny random models (they test the "
                   "plumbing, not the art); speech, narration and the LLM are real")
