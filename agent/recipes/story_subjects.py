@@ -33,13 +33,16 @@ ING_NOUNS = frozenset({"king", "ring", "wing", "string", "spring", "thing", "dar
 # Too vague to be a subject of their own.
 VAGUE = frozenset({"story", "tale", "book", "way", "time", "day", "lot", "kind", "bit", "one", "thing", "things",
                    "something", "everything", "nothing", "someone", "everyone", "end", "beginning", "scene",
-                   "scenes", "part", "parts", "page", "pages", "children", "child", "kids", "bedtime"})
+                   "scenes", "part", "parts", "page", "pages", "children", "child", "kids", "bedtime", "ending",
+                    "year", "years", "old"})
 PLACE_NOUNS = frozenset({
     "shop", "library", "garden", "forest", "wood", "woods", "sea", "ocean", "beach", "island", "castle", "village",
     "town", "city", "school", "house", "farm", "lighthouse", "moon", "hill", "mountain", "river", "lake", "pond",
     "park", "kitchen", "bakery", "station", "harbour", "harbor", "desert", "jungle", "cave", "sky", "space",
     "meadow", "field", "zoo", "market", "palace", "tower", "valley", "shore", "snow", "rain", "night",
     "street", "museum", "attic", "cellar", "swamp", "reef", "planet", "arctic", "bridge", "tree", "orchard",
+    "fair", "shelf", "circus", "playground", "room", "bedroom", "boat", "ship", "road", "path", "cloud", "clouds",
+    "sand", "pier", "camp", "tent", "nest", "burrow", "den", "stage", "dark", "storm", "wind", "world", "country",
 })
 CREATURES = frozenset({
     "cat", "kitten", "dog", "puppy", "fox", "wolf", "bear", "cub", "rabbit", "bunny", "hare", "mouse", "mice", "rat",
@@ -148,11 +151,11 @@ def _phrase_at(tokens: list[str], i: int, main: bool) -> tuple[int, Subject | No
     while j < len(tokens) and len(body) < 4 and _continues(tokens, j, body):
         body.append(tokens[j])
         j += 1
-    body = [w for w in body if w.lower() not in VAGUE] if len(body) > 1 else body
     if not body or body[-1].lower() in VAGUE or body[-1].lower() in STOPS:
         return max(j, i + 1), None
     name, j = _name_after(tokens, j, body)
     before = tokens[i - 1].lower() if i else ""
+    body = [w for w in body[:-1] if w.lower() not in VAGUE] + body[-1:]
     head = body[-1]
     phrase = " ".join(([word] if low in DETERMINERS else ["the"] if name and name != head else []) + body)
     role = _role(head, before, main, bool(name) or head[:1].isupper())
@@ -174,7 +177,7 @@ def _continues(tokens: list[str], j: int, body: list[str]) -> bool:
         return False
     if body and body[-1][:1].isupper() != word[:1].isupper():
         return False  # "Mara the otter": the name is a phrase of its own
-    if low.endswith("ing") and low not in ING_NOUNS and len(low) > 5:
+    if body and low.endswith("ing") and low not in ING_NOUNS and len(low) > 5:  # "a fox looking for"
         return False
     follower = tokens[j + 1].lower() if j + 1 < len(tokens) else ""
     return not (body and follower in DETERMINERS)  # "a cat finds a hat": "finds" is a verb
@@ -194,7 +197,7 @@ def _name_after(tokens: list[str], j: int, body: list[str]) -> tuple[str, int]:
 
 def _role(head: str, before: str, main: bool, named: bool) -> str:
     low = head.lower()
-    if before in PLACE_PREPOSITIONS and low not in CREATURES:
+    if before in PLACE_PREPOSITIONS and low in PLACE_NOUNS:
         return "place"
     if main or named or low in CREATURES or singular(low) in CREATURES:
         return "character"
