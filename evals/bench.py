@@ -6,8 +6,10 @@ Measures, in one process on the offline profile, with a throw-away data dir:
       the media encoding of model-less tools), as 100 * (wall - raw) / raw;
   (b) batch_speedup: 4 scene images one by one / the same 4 in one batched call (medians of 5);
   (c) cache_speedup: that story cold / the identical story again (served by the caches);
-  (d) warm_loads: model loads during those runs after a warm-up story (models stay resident).
-Targets: overhead <= 10 %, batch >= 1.5x, cache >= 20x, warm loads 0. This is a benchmark, not a
+  (d) warm_loads: model loads during those runs after a warm-up story (models stay resident);
+  (e) storyboard_s: a 3-scene storyboard of PROMPT by the embedded LLM, loaded, with no cache (median of 3
+      seeds), and storyboard_llm_scenes: how many of those 9 scenes the LLM wrote (the rest fell back).
+Targets: overhead <= 10 %, batch >= 1.5x, cache >= 20x, warm loads 0, storyboard <= 10 s. This is a benchmark, not a
 test: it prints figures, measured in one run so the ratios share the machine's state.
 """
 from __future__ import annotations
@@ -19,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from agent.recipes.story import write_storyboard
 from agent.requests import StoryRequest
 from agent.runtime import Runtime
 from agent.service.runs import create_story_run, execute_run
@@ -26,7 +29,8 @@ from agent.settings import Settings
 from tools.registry import get_tool
 
 PROMPT = "a bedtime story about a lighthouse keeper and a seal"
-TARGETS = {"overhead_pct": "<= 10", "batch_speedup": ">= 1.5", "cache_speedup": ">= 20", "warm_loads": "== 0"}
+TARGETS = {"overhead_pct": "<= 10", "batch_speedup": ">= 1.5", "cache_speedup": ">= 20", "warm_loads": "== 0",
+           "storyboard_s": "<= 10"}
 
 
 def _story(rt, seed: int, scenes: int) -> tuple[float, dict]:
@@ -65,6 +69,30 @@ def _batch_speedup(rt, size: int, repeats: int = 5) -> tuple[float, float]:
     return statistics.median(one_by_one), statistics.median(batched)
 
 
+def _storyboard(rt, seeds: tuple[int, ...] = (21, 22, 23)) -> tuple[float, int]:
+    """Median seconds of a 3-scene storyboard (the LLM already loaded) and the scenes the LLM wrote."""
+    import statistics
+
+    times, written = [], 0
+    for seed in seeds:
+        started = time.perf_counter()
+        result = write_storyboard(rt.llm, PROMPT, 3, seed=seed, max_tokens=rt.settings.story.llm_max_new_tokens)
+        times.append(time.perf_counter() - started)
+        written += 0 if result.source == "fallback" else 3 - sum(n.startswith("scene ") for n in result.notes)
+    return statistics.median(times), written
+
+
+def measure_storyboard() -> dict:
+    """(e) alone: the embedded LLM loaded once (not timed), then the storyboards."""
+    base = Settings()
+    with tempfile.TemporaryDirectory(prefix="storyloom-bench-") as tmp:
+        rt = Runtime.open(base.model_copy(update={"data_dir": Path(tmp), "models_dir": base.models_path,
+                                                  "database_url": None}), profile="offline")
+        write_storyboard(rt.llm, "a cat", 1, seed=0)  # loads the model
+        storyboard, written = _storyboard(rt)
+    return {"profile": "offline", "storyboard_s": round(storyboard, 2), "storyboard_llm_scenes": written}
+
+
 def measure(scenes: int = 4) -> dict:
     base = Settings()
     with tempfile.TemporaryDirectory(prefix="storyloom-bench-") as tmp:
@@ -79,11 +107,13 @@ def measure(scenes: int = 4) -> dict:
         cached, _ = _story(rt, seed=2, scenes=scenes)
         warm_loads = sum(rt.models.loads.values()) - loads_before
         one_by_one, batched = _batch_speedup(rt, settings.story.image_size)
+        storyboard, written = _storyboard(rt)
     return {
         "profile": "offline", "scenes": scenes, "story_wall_s": round(cold, 2), "raw_model_s": round(raw, 2),
         "overhead_pct": round(100 * (cold - raw) / raw, 1), "batch_one_by_one_s": round(one_by_one, 3),
         "batch_batched_s": round(batched, 3), "batch_speedup": round(one_by_one / batched, 2),
         "cached_rerun_s": round(cached, 2), "cache_speedup": round(cold / cached, 1), "warm_loads": warm_loads,
+        "storyboard_s": round(storyboard, 2), "storyboard_llm_scenes": written,
     }
 
 
@@ -92,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--scenes", type=int, default=4, choices=range(1, 25), metavar="N")
     parser.add_argument("--studio", action="store_true", help="the Studio page instead (evals/studio_bench.py)")
+    parser.add_argument("--storyboard", action="store_true", help="only the storyboard figures (e)")
     args = parser.parse_args(argv)
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
@@ -99,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         from evals import studio_bench
 
         result, targets = studio_bench.measure(), studio_bench.TARGETS
+    elif args.storyboard:
+        result, targets = measure_storyboard(), TARGETS
     else:
         result, targets = measure(args.scenes), TARGETS
     if args.json:
@@ -108,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     from rich.table import Table
 
     table = Table(title="Studio benchmark" if args.studio else
-                  f"executor benchmark ({result['profile']} profile, {result['scenes']}-scene story)")
+                  f"executor benchmark ({result['profile']} profile, {result.get('scenes', 3)}-scene story)")
     for column in ("metric", "value", "target"):
         table.add_column(column)
     for key, value in result.items():

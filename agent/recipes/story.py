@@ -141,10 +141,10 @@ def _answer_model(lead: str, with_title: bool) -> type[BaseModel]:
     """The answer's schema: the narration starts with `lead` and runs on for 10-34 plain words (letters,
     then at most one mark) to a full stop; the title (scene 1 only) is 2-7 plain words. One model per
     schema, so the LLM's grammar cache hits."""
-    narration = Field(pattern=rf"^{lead}( {_WORD}[,.!?;]?){{9,33}} {_WORD}[.!?]$", max_length=300)
+    narration = Field(pattern=rf"^{lead}( {_WORD}[,.!?;]?){{9,33}} {_WORD}[.!?]$")
     fields: dict[str, Any] = {"narration": (str, narration)}
     if with_title:
-        fields = {"title": (str, Field(pattern=r"^[A-Z][a-z]+( [A-Za-z]+){1,6}$", max_length=60)), **fields}
+        fields = {"title": (str, Field(pattern=r"^[A-Z][a-z]+( [A-Za-z]+){1,6}$")), **fields}
     return create_model("SceneAnswer", **fields)
 
 

@@ -16,7 +16,7 @@ _PLAIN_TITLE = re.compile(r"^[A-Za-z][A-Za-z' -]*[A-Za-z]$")
 _ECHOES = ("sentences of narration", "scene ", "json", "continue the story", "story request", "bedtime story about",
            "write the", "two short sentences", "a tale of", "the story of")
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)(?<![\"'])\b([A-Z][a-z]{2,})\b")
-_IS_A = re.compile(r"\b(\w+)\s*(?:,|\bis|\bwas|\bwho was|\bbecame)\s+(?:a|an)\s+(?:\w+\s+){0,2}?(\w+)\b")
+_IS_A = re.compile(r"\b(\w+)\s*(?:,|\bis|\bwas|\bwho was|\bbecame)\s+(?:a|an)\s+((?:\w+\s+){0,2}\w+)")
 _SAFE_CAPITALS = frozenset({"The", "And", "But", "She", "His", "Her", "They", "Then", "When", "One", "Once",
                             "That", "This", "There", "With", "Every", "Soon", "After", "Together", "Goodnight",
                             "Good", "Night", "Mr", "Mrs", "Miss", "Sir", "Lady", "Captain", "King", "Queen",
@@ -78,12 +78,14 @@ def new_names(text: str, allowed: set[str]) -> list[str]:
 
 def contradiction(text: str, cast: list[Subject]) -> str:
     """'the seal was a little girl': a character called a different creature or person ('' if none)."""
-    for said, called in _IS_A.findall(text.lower()):
+    for said, words in _IS_A.findall(text.lower()):
         for member in cast:
             heads = {member.head.lower(), singular(member.head.lower())}
-            if said in heads | ({member.name.lower()} if member.name else set()) \
-                    and singular(called) in CREATURES and singular(called) not in heads:
-                return f"the scene calls {member.label} a {called}"
+            if said not in heads | ({member.name.lower()} if member.name else set()):
+                continue
+            kinds = [w for w in words.split() if singular(w) in CREATURES or w in CREATURES]
+            if kinds and not heads & ({singular(w) for w in kinds} | set(kinds)):
+                return f"the scene calls {member.label} a {kinds[0]}"
     return ""
 
 
