@@ -12,6 +12,7 @@ from agent.recipes.story_subjects import CREATURES, Subject, Subjects, find_subj
 from agent.recipes.storyboard import Scene, Storyboard
 from tools.engines.llm import english_ratio
 
+_SMALL = frozenset({"a", "an", "the", "some", "my", "his", "her", "their", "two", "three", "little", "big", "old"})
 _PLAIN_TITLE = re.compile(r"^[A-Za-z][A-Za-z' -]*[A-Za-z]$")
 _ECHOES = ("sentences of narration", "scene ", "json", "continue the story", "story request", "bedtime story about",
            "write the", "two short sentences", "a tale of", "the story of")
@@ -40,7 +41,8 @@ def title_problem(title: str, subjects: Subjects) -> str:
         return "the title is not plain words"
     if not 2 <= len(title.split()) <= 8:
         return "the title is too short or too long"
-    if subjects.items and not any(names(s, title) for s in subjects.items):
+    asked = set().union(*(words_of(s.phrase) | s.words() for s in subjects.items)) - _SMALL if subjects.items else set()
+    if asked and not asked & words_of(title):
         return "the title names nothing the request asked for"
     if english_ratio(title) < 0.6:
         return "the title is not English"
