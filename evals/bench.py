@@ -26,6 +26,7 @@ from agent.requests import StoryRequest
 from agent.runtime import Runtime
 from agent.service.runs import create_story_run, execute_run
 from agent.settings import Settings
+from evals import studio_bench
 from tools.registry import get_tool
 
 PROMPT = "a bedtime story about a lighthouse keeper and a seal"
@@ -127,8 +128,6 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
     if args.studio:
-        from evals import studio_bench
-
         result, targets = studio_bench.measure(), studio_bench.TARGETS
     elif args.storyboard:
         result, targets = measure_storyboard(), TARGETS
