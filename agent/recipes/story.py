@@ -72,6 +72,7 @@ def write_storyboard(llm: LLM | None, request: str, scenes: int, *, seed: int,
         board.scenes.append(_scene(llm, frame, index, scenes))
     if frame.unavailable:
         frame.notes.insert(0, f"the LLM could not be asked: {frame.unavailable}")
+    _keep_title_to_the_story(frame)
     source = "fallback" if not frame.from_llm else "llm" if not frame.notes else "mixed"
     return StoryboardResult(board, source, frame.notes, adherence(subjects, board))
 
@@ -113,6 +114,15 @@ def _take_title(frame: _Frame, title: str, attempt: int) -> None:
         frame.notes[:] = [n for n in frame.notes if not n.startswith("title:")]
     elif attempt == 0 or any(n.startswith("title:") for n in frame.notes):
         frame.notes[:] = [n for n in frame.notes if not n.startswith("title:")]
+        frame.notes.append(f"title: used the plain title ({problem})")
+
+
+def _keep_title_to_the_story(frame: _Frame) -> None:
+    """The LLM's title was written before the scenes: it goes if it has words the story does not."""
+    board = frame.board
+    story = " ".join([frame.request, *(c.name for c in board.characters), *(s.narration for s in board.scenes)])
+    if problem := title_problem(board.title, frame.subjects, story):
+        board.title = default_title(frame.subjects, subject_of(frame.request))
         frame.notes.append(f"title: used the plain title ({problem})")
 
 

@@ -49,11 +49,11 @@ def setting_of(subjects: Subjects) -> str:
 
 
 def default_title(subjects: Subjects, fallback: str) -> str:
-    """'The Lighthouse Keeper and the Seal': plain words naming the first two subjects."""
+    """'The Lighthouse Keeper and the Seal', 'The Story of Nia': plain words naming the first subjects."""
     labels = [s.label for s in (subjects.characters or subjects.items)[:2]]
     if not labels:
         return f"The Story of {fallback[:1].upper() + fallback[1:]}"[:120]
-    text = " and ".join(labels)
+    text = " and ".join(labels) if len(labels) > 1 else f"the story of {labels[0]}"
     small = {"the", "and", "of", "a", "an", "in", "on"}
     words = [w if (i and w in small) else w[:1].upper() + w[1:] for i, w in enumerate(text.split())]
     return re.sub(r"\s+", " ", " ".join(words))[:120]

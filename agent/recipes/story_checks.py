@@ -35,8 +35,9 @@ def names(subject: Subject, text: str) -> bool:
     return bool(subject.words() & words_of(text))
 
 
-def title_problem(title: str, subjects: Subjects) -> str:
-    """Why a title is junk ('' when fine): plain words only, 2 to 8 of them, naming a subject."""
+def title_problem(title: str, subjects: Subjects, story: str = "") -> str:
+    """Why a title is junk ('' when fine): plain words only, 2 to 8 of them, naming a subject, and
+    (given the story's text) no word the story does not have."""
     if not _PLAIN_TITLE.match(title) or "  " in title:
         return "the title is not plain words"
     if not 2 <= len(title.split()) <= 8:
@@ -46,6 +47,9 @@ def title_problem(title: str, subjects: Subjects) -> str:
         return "the title names nothing the request asked for"
     if english_ratio(title) < 0.6:
         return "the title is not English"
+    stray = words_of(title) - words_of(story) - _SMALL - {"and", "of", "in", "on", "at", "to", "with"}
+    if story and any(w not in words_of(story) and singular(w) not in words_of(story) for w in stray):
+        return "the title has words the story does not"
     return ""
 
 
