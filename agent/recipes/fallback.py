@@ -16,7 +16,7 @@ _LEAD = re.compile(
     r"((for|to)\s+[\w' -]{1,40}?\s+)?(about|of|where|in which)\s+",
     re.IGNORECASE,
 )
-_TAIL = re.compile(rf"[,;.]?\s*(?:{COUNT})\s+{SCENE_NOUNS}.*$", re.IGNORECASE)
+_TAIL = re.compile(rf"[,;.]?\s*(?:in\s+)?(?:{COUNT})\s+{SCENE_NOUNS}.*$", re.IGNORECASE)
 
 _BEATS = [
     ("Once upon a time there was {s}.", "Every day began the same way, quiet and bright.",

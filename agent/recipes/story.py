@@ -95,7 +95,7 @@ def _scene(llm: LLM | None, frame: _Frame, index: int, total: int) -> Scene:
             problem = asked.problem
             continue
         if with_title:
-            _take_title(frame, asked.value.title, attempt)
+            _take_title(frame, asked.value.title)
         scene = Scene(narration=" ".join(asked.value.narration.split()), picture=_picture(asked.value.narration))
         problem = scene_problem(scene, frame.board, focus, _allowed_names(frame))
         if not problem:
@@ -105,16 +105,14 @@ def _scene(llm: LLM | None, frame: _Frame, index: int, total: int) -> Scene:
     return fallback_scene(frame.request, index, total)
 
 
-def _take_title(frame: _Frame, title: str, attempt: int) -> None:
+def _take_title(frame: _Frame, title: str) -> None:
     """Keep the LLM's title when it is plain words naming a subject; the plain title stays otherwise."""
     title = " ".join(title.split())
-    problem = title_problem(title, frame.subjects)
-    if not problem:
-        frame.board.title = title
-        frame.notes[:] = [n for n in frame.notes if not n.startswith("title:")]
-    elif attempt == 0 or any(n.startswith("title:") for n in frame.notes):
-        frame.notes[:] = [n for n in frame.notes if not n.startswith("title:")]
+    frame.notes[:] = [n for n in frame.notes if not n.startswith("title:")]
+    if problem := title_problem(title, frame.subjects):
         frame.notes.append(f"title: used the plain title ({problem})")
+    else:
+        frame.board.title = title
 
 
 def _keep_title_to_the_story(frame: _Frame) -> None:
