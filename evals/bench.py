@@ -9,15 +9,19 @@ Measures, in one process on the offline profile, with a throw-away data dir:
   (d) warm_loads: model loads during those runs after a warm-up story (models stay resident);
   (e) critic_pct: the critic's share of the cold story's time (its scoring, from the run's cost);
   (f) plan_s: the slowest of PLAN_REQUESTS from request to plan (capability check with the embedder
-      loaded, then the planner with this profile's LLM; the embedded one writes no graphs).
-Targets: overhead <= 10 %, batch >= 1.5x, cache >= 20x, warm loads 0, critic <= 25 %, plan <= 10 s. This is
-a benchmark, not a test: it prints figures, measured in one run so the ratios share the machine's state.
+      loaded, then the planner with this profile's LLM; the embedded one writes no graphs);
+  (g) storyboard_s: a 3-scene storyboard of PROMPT by the embedded LLM, loaded, with no cache (median of 3
+      seeds), and storyboard_llm_scenes: how many of those 9 scenes the LLM wrote (the rest fell back).
+Targets: overhead <= 10 %, batch >= 1.5x, cache >= 20x, warm loads 0, critic <= 25 %, plan <= 10 s, storyboard
+<= 10 s. This is a benchmark, not a test: it prints figures, measured in one run so the ratios share the
+machine's state.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -25,6 +29,7 @@ from pathlib import Path
 from agent.planning.capabilities import check_capabilities, model_embed
 from agent.planning.dispatch import writes_graphs
 from agent.planning.llm_planner import plan_request
+from agent.recipes.story import write_storyboard
 from agent.requests import StoryRequest
 from agent.runtime import Runtime
 from agent.service.runs import create_story_run, execute_run
@@ -34,7 +39,8 @@ from tools.registry import get_tool
 
 PROMPT = "a bedtime story about a lighthouse keeper and a seal"
 TARGETS = {"overhead_pct": "<= 10", "batch_speedup": ">= 1.5", "cache_speedup": ">= 20", "warm_loads": "== 0",
-           "critic_pct": "<= 25", "plan_s": "<= 10"}
+           "critic_pct": "<= 25", "plan_s": "<= 10",
+           "storyboard_s": "<= 10"}
 PLAN_REQUESTS = (
     "draw a red fox in snow, make a 4 second clip of it running, caption the clip and read the caption aloud",
     "I have an audio file example.wav that contains a speech. I'd like it transcribed into text.",
@@ -93,6 +99,28 @@ def plan_seconds(rt) -> float:
     return worst
 
 
+def _storyboard(rt, seeds: tuple[int, ...] = (21, 22, 23)) -> tuple[float, int]:
+    """Median seconds of a 3-scene storyboard (the LLM already loaded) and the scenes the LLM wrote."""
+    times, written = [], 0
+    for seed in seeds:
+        started = time.perf_counter()
+        result = write_storyboard(rt.llm, PROMPT, 3, seed=seed, max_tokens=rt.settings.story.llm_max_new_tokens)
+        times.append(time.perf_counter() - started)
+        written += 0 if result.source == "fallback" else 3 - sum(n.startswith("scene ") for n in result.notes)
+    return statistics.median(times), written
+
+
+def measure_storyboard() -> dict:
+    """(e) alone: the embedded LLM loaded once (not timed), then the storyboards."""
+    base = Settings()
+    with tempfile.TemporaryDirectory(prefix="storyloom-bench-") as tmp:
+        rt = Runtime.open(base.model_copy(update={"data_dir": Path(tmp), "models_dir": base.models_path,
+                                                  "database_url": None}), profile="offline")
+        write_storyboard(rt.llm, "a cat", 1, seed=0)  # loads the model
+        storyboard, written = _storyboard(rt)
+    return {"profile": "offline", "storyboard_s": round(storyboard, 2), "storyboard_llm_scenes": written}
+
+
 def measure(scenes: int = 4) -> dict:
     base = Settings()
     with tempfile.TemporaryDirectory(prefix="storyloom-bench-") as tmp:
@@ -108,6 +136,7 @@ def measure(scenes: int = 4) -> dict:
         warm_loads = sum(rt.models.loads.values()) - loads_before
         one_by_one, batched = _batch_speedup(rt, settings.story.image_size)
         planning = plan_seconds(rt)
+        storyboard, written = _storyboard(rt)
     return {
         "profile": "offline", "scenes": scenes, "story_wall_s": round(cold, 2), "raw_model_s": round(raw, 2),
         "overhead_pct": round(100 * (cold - raw) / raw, 1), "batch_one_by_one_s": round(one_by_one, 3),
@@ -115,6 +144,7 @@ def measure(scenes: int = 4) -> dict:
         "cached_rerun_s": round(cached, 2), "cache_speedup": round(cold / cached, 1), "warm_loads": warm_loads,
         "critic_pct": round(100 * summary["cost"]["critic_share"], 1),
         "plan_s": round(planning, 3),
+        "storyboard_s": round(storyboard, 2), "storyboard_llm_scenes": written,
     }
 
 
@@ -123,11 +153,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--scenes", type=int, default=4, choices=range(1, 25), metavar="N")
     parser.add_argument("--studio", action="store_true", help="the Studio page instead (evals/studio_bench.py)")
+    parser.add_argument("--storyboard", action="store_true", help="only the storyboard figures (g)")
     args = parser.parse_args(argv)
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
     if args.studio:
         result, targets = studio_bench.measure(), studio_bench.TARGETS
+    elif args.storyboard:
+        result, targets = measure_storyboard(), TARGETS
     else:
         result, targets = measure(args.scenes), TARGETS
     if args.json:
@@ -137,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     from rich.table import Table
 
     table = Table(title="Studio benchmark" if args.studio else
-                  f"executor benchmark ({result['profile']} profile, {result['scenes']}-scene story)")
+                  f"executor benchmark ({result['profile']} profile, {result.get('scenes', 3)}-scene story)")
     for column in ("metric", "value", "target"):
         table.add_column(column)
     for key, value in result.items():

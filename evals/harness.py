@@ -4,6 +4,9 @@
 (see evals/report.py). Suites live in evals/suites/: `story` runs whole stories through the same
 service as the CLI (plan, tools, critic loop, deliver); `narration` speaks each script and hears it
 back. Numbers are only as good as the profile's models: the report says which profile made them.
+Every story case also reports its storyboard's adherence to the request and whether its title is junk;
+`--storyboard-only` writes just the storyboards (no pictures or speech), which is quick enough for the
+whole suite.
 """
 from __future__ import annotations
 
@@ -14,6 +17,9 @@ from typing import Any
 import yaml
 
 from agent.critic import gate_narration
+from agent.recipes.story import write_storyboard
+from agent.recipes.story_checks import title_problem
+from agent.recipes.story_subjects import find_subjects
 from agent.requests import StoryRequest
 from agent.service.runs import create_story_run, execute_run
 from tools.base import ToolContext
@@ -44,11 +50,14 @@ def load_suite(name: str) -> dict[str, Any]:
     return data
 
 
-def run_suite(rt, name: str, limit: int | None = None, progress=lambda text: None) -> dict[str, Any]:
+def run_suite(rt, name: str, limit: int | None = None, progress=lambda text: None, *,
+              storyboard_only: bool = False) -> dict[str, Any]:
     """Run the suite's cases (the first `limit`) and return the raw results for the report."""
     suite = load_suite(name)
     cases = suite["cases"][:limit] if limit else suite["cases"]
-    runner = {"story": _story_case, "narration": _narration_case}[suite["kind"]]
+    if storyboard_only and suite["kind"] != "story":
+        raise ValueError("--storyboard-only is for the story suite")
+    runner = storyboard_case if storyboard_only else {"story": _story_case, "narration": _narration_case}[suite["kind"]]
     results = []
     for i, case in enumerate(cases, start=1):
         progress(f"case {i}/{len(cases)}: {case['id']}")
@@ -75,7 +84,29 @@ def _story_case(rt, case: dict[str, Any]) -> dict[str, Any]:
     timed({"type": "stage", "stage": "deliver"})
     return {"id": case["id"], "run_id": run_id, "status": summary["status"], "error": summary["error"],
             "seconds": round(time.perf_counter() - started, 2), "stages": {k: round(v, 2) for k, v in stages.items()},
-            **_story_metrics(summary)}
+            **_story_metrics(summary), **grounding(case["prompt"], summary["title"] or "", summary["adherence"])}
+
+
+def storyboard_case(rt, case: dict[str, Any]) -> dict[str, Any]:
+    """The case's storyboard only, written by the profile's LLM: adherence, title and where scenes came from."""
+    started = time.perf_counter()
+    result = write_storyboard(rt.llm, case["prompt"], case.get("scenes", 3), seed=case.get("seed", 0),
+                              max_tokens=rt.settings.story.llm_max_new_tokens)
+    seconds = round(time.perf_counter() - started, 2)
+    fallback = sum(note.startswith("scene ") for note in result.notes)
+    if result.source == "fallback":
+        fallback = len(result.storyboard.scenes)
+    return {"id": case["id"], "run_id": None, "status": "succeeded", "error": None, "seconds": seconds,
+            "stages": {"storyboard": seconds}, "metrics": {}, "rounds": [0], "passed": True,
+            "source": result.source, "fallback_scenes": fallback, "scenes": len(result.storyboard.scenes),
+            "notes": result.notes, **grounding(case["prompt"], result.storyboard.title, result.adherence)}
+
+
+def grounding(prompt: str, title: str, kept: dict[str, Any] | None) -> dict[str, Any]:
+    """A story case's adherence to its request (see agent/recipes/story_checks.py) and its title's junk check."""
+    problem = title_problem(title, find_subjects(prompt))
+    return {"adherence": (kept or {}).get("adherence"), "lost": (kept or {}).get("lost", []), "title": title,
+            "junk_title": problem or None}
 
 
 def _story_metrics(summary: dict[str, Any]) -> dict[str, Any]:

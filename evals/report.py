@@ -35,7 +35,19 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         "stage_seconds": {s: round(statistics.mean(v), 2) for s, v in stages.items()},
         "seconds_per_case": round(statistics.mean(c["seconds"] for c in cases), 2) if cases else 0.0,
         **({"round_trip": _round_trip(cases)} if any("words" in c for c in cases) else {}),
+        **({"grounding": _grounding(cases)} if any("junk_title" in c for c in cases) else {}),
     }
+
+
+def _grounding(cases: list[dict[str, Any]]) -> dict[str, Any]:
+    """Story cases: mean and lowest adherence, the junk titles, and how many scenes fell back."""
+    kept = [c["adherence"] for c in cases if c.get("adherence") is not None]
+    out = {"adherence": round(statistics.mean(kept), 3) if kept else None, "adherence_min": min(kept, default=None),
+           "junk_titles": [c["id"] for c in cases if c.get("junk_title")]}
+    if any("fallback_scenes" in c for c in cases):
+        out["fallback_scenes"] = sum(c.get("fallback_scenes", 0) for c in cases)
+        out["scenes"] = sum(c.get("scenes", 0) for c in cases)
+    return out
 
 
 def _round_trip(cases: list[dict[str, Any]]) -> dict[str, Any]:
@@ -69,7 +81,7 @@ def render_html(report: dict[str, Any]) -> str:
     parts = [f"<h1>{escape(title)}</h1>{warning}",
              f"<p>{summary['cases']} cases, pass rate {summary['pass_rate']:.0%}, {summary['seconds_per_case']} s per "
              f"case; gate {escape(json.dumps(report['gate']))}, up to {report['max_rounds']} revision rounds.</p>",
-             _round_trip_line(summary.get("round_trip")),
+             _round_trip_line(summary.get("round_trip")), _grounding_line(summary.get("grounding")),
              _metrics_table(summary["metrics"], report["references"]), _plots(report),
              _small_table("rounds to pass", summary["rounds_to_pass"]),
              _small_table("mean seconds per stage", summary["stage_seconds"]), _cases_table(report["cases"])]
@@ -87,6 +99,14 @@ def _round_trip_line(round_trip: dict[str, Any] | None) -> str:
             f"{round_trip['scripts']} scripts heard word for word.</p>")
 
 
+def _grounding_line(grounding: dict[str, Any] | None) -> str:
+    if not grounding:
+        return ""
+    junk = ", ".join(grounding["junk_titles"]) or "none"
+    return (f"<p>Adherence to the request: mean {grounding['adherence']}, lowest {grounding['adherence_min']}; "
+            f"junk titles: {escape(junk)}.</p>")
+
+
 def _metrics_table(metrics: dict[str, dict], references: dict[str, str]) -> str:
     rows = "".join(f"<tr><td>{escape(m)}</td><td>{s['n']}</td><td>{s['mean']}</td><td>{s['median']}</td>"
                    f"<td>{s['min']} - {s['max']}</td><td>{escape(references.get(m, 'none published'))}</td></tr>"
@@ -102,10 +122,11 @@ def _small_table(title: str, data: dict) -> str:
 
 def _cases_table(cases: list[dict]) -> str:
     rows = "".join(f"<tr><td>{escape(c['id'])}</td><td>{c['status']}</td><td>{'yes' if c['passed'] else 'no'}</td>"
-                   f"<td>{c['rounds']}</td><td>{c['seconds']}</td><td>{escape(c.get('error') or '')}</td></tr>"
-                   for c in cases)
+                   f"<td>{c['rounds']}</td><td>{c['seconds']}</td><td>{c.get('adherence', '')}</td>"
+                   f"<td>{escape(c.get('title') or '')}{' (junk)' if c.get('junk_title') else ''}</td>"
+                   f"<td>{escape(c.get('error') or '')}</td></tr>" for c in cases)
     return ("<h2>Cases</h2><table><tr><th>case</th><th>run</th><th>passed gates</th><th>rounds</th>"
-            f"<th>seconds</th><th>error</th></tr>{rows}</table>")
+            f"<th>seconds</th><th>adherence</th><th>title</th><th>error</th></tr>{rows}</table>")
 
 
 def _plots(report: dict[str, Any]) -> str:

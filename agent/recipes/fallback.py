@@ -11,12 +11,12 @@ from agent.recipes.storyboard import Scene, Storyboard
 from agent.words import COUNT, SCENE_NOUNS
 
 _LEAD = re.compile(
-    r"^\s*(please\s+)?((write|make|tell|create|draw)\s+(me\s+)?)?((a|an|the)\s+)?"
-    r"((short|little|bedtime|children'?s|illustrated|narrated|funny|sad|new)\s+)*"
-    r"(story|tale|picture book)\s+(about|of|where|in which)\s+",
+    r"^\s*(please\s+)?((write|make|tell|create|draw|give)\s+(me\s+|us\s+)?)?((a|an|the)\s+)?"
+    r"([\w'-]+\s+){0,3}?(story|tale|picture book|mystery|adventure|fable)\s+"
+    r"((for|to)\s+[\w' -]{1,40}?\s+)?(about|of|where|in which)\s+",
     re.IGNORECASE,
 )
-_TAIL = re.compile(rf"[,;.]?\s*(?:{COUNT})\s+{SCENE_NOUNS}.*$", re.IGNORECASE)
+_TAIL = re.compile(rf"[,;.]?\s*(?:in\s+)?(?:{COUNT})\s+{SCENE_NOUNS}.*$", re.IGNORECASE)
 
 _BEATS = [
     ("Once upon a time there was {s}.", "Every day began the same way, quiet and bright.",

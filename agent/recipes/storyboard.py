@@ -19,6 +19,7 @@ class Scene(BaseModel):
 class Storyboard(BaseModel):
     title: str = Field(min_length=1, max_length=120)
     characters: list[Character] = Field(default_factory=list, max_length=6)
+    setting: str = Field(default="", max_length=120, description="Where the story happens ('' when unsaid).")
     scenes: list[Scene] = Field(default_factory=list)
 
     def character_sheet(self) -> str:
@@ -28,4 +29,6 @@ class Storyboard(BaseModel):
     def image_prompt(self, scene: Scene) -> str:
         sheet = self.character_sheet()
         prompt = f"{scene.picture.rstrip('.')}. Picture-book illustration."
+        if self.setting and self.setting.lower() not in prompt.lower():
+            prompt += f" Setting: {self.setting}."
         return f"{prompt} Characters: {sheet}." if sheet else prompt

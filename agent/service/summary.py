@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from agent.deliver import family
+from agent.recipes.story_checks import run_adherence
 from agent.runtime import Runtime
 from agent.service.cost import run_cost
 from memory import repo
@@ -32,6 +33,7 @@ def summarize(rt: Runtime, run_id: str) -> dict[str, Any]:
         return {**run_header(run), "output_dir": run.output_dir, "plan": run.plan,
                 "storyboard_source": run.info.get("storyboard", {}).get("source"),
                 "storyboard_notes": run.info.get("storyboard", {}).get("notes", []),
+                "adherence": run_adherence(run.request, run.info.get("storyboard", {})),
                 "capability": run.info.get("capability"),
                 "steps": steps, "assets": listed, "cost": run_cost(s, run, rows, assets)}
 

@@ -20,14 +20,16 @@ def evaluate(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1")
     try:
-        harness.load_suite(args.suite)
+        if harness.load_suite(args.suite)["kind"] != "story" and args.storyboard_only:
+            raise ValueError("--storyboard-only is for the story suite")
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if args.out is not None:
         check_writable_dir(args.out.expanduser())
     rt = runtime(args.profile)
     with render.console.status(f"eval {args.suite}") as status:
-        results = harness.run_suite(rt, args.suite, args.limit, progress=lambda text: status.update(text))
+        results = harness.run_suite(rt, args.suite, args.limit, progress=lambda text: status.update(text),
+                                    storyboard_only=args.storyboard_only)
     out = (args.out or rt.settings.data_dir / "evals" / args.suite).expanduser()
     json_path, html_path = report.write_reports(results, out)
     render.eval_summary(report.summarise(results), results, json_path, html_path)

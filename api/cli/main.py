@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--profile", choices=PROFILES)
     ev.add_argument("--limit", type=int, help="run only the first N cases")
     ev.add_argument("--out", type=Path, help="report folder (default: <data dir>/evals/<suite>)")
+    ev.add_argument("--storyboard-only", action="store_true",
+                    help="story suite: write only the storyboards (adherence and titles, no pictures or speech)")
 
     serve = sub.add_parser("serve", help="run the HTTP API (FastAPI on uvicorn) with its background workers")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

@@ -94,7 +94,10 @@ def _signed(value: float | None) -> str:
 
 
 def _status_lines(summary: dict[str, Any]) -> None:
-    out.print(f"run {summary['id']}  profile {summary['profile']}  storyboard by: {summary['storyboard_source']}")
+    kept = summary.get("adherence")
+    adherence = f"  adherence {kept['adherence']:.2f}" if kept else ""
+    out.print(f"run {summary['id']}  profile {summary['profile']}  storyboard by: {summary['storyboard_source']}"
+              f"{adherence}")
     if summary["profile"] == "offline":
         out.print("  offline profile: images and CLIP scores come from tiny random models (they test the "
                   "plumbing, not the art); speech, narration and the LLM are real")
@@ -168,7 +171,24 @@ def eval_summary(summary: dict[str, Any], results: dict[str, Any], json_path, ht
                       f"{stats['min']} - {stats['max']}", results["references"].get(metric, ""))
     out.print(table)
     out.print(f"rounds to pass: {summary['rounds_to_pass']}  seconds per stage: {summary['stage_seconds']}")
+    if grounding := summary.get("grounding"):
+        _grounding_table(results["cases"], grounding)
     out.print(f"reports: {json_path} {html_path}")
+
+
+def _grounding_table(cases: list[dict[str, Any]], grounding: dict[str, Any]) -> None:
+    """Story cases: adherence and title per case, then overall."""
+    table = Table(title="adherence to the request", title_justify="left")
+    for column in ("case", "adherence", "title", "lost"):
+        table.add_column(column)
+    for case in cases:
+        title = (case.get("title") or "") + (f" [red](junk: {case['junk_title']})[/]" if case.get("junk_title") else "")
+        table.add_row(case["id"], str(case.get("adherence")), title, ", ".join(case.get("lost", [])))
+    out.print(table)
+    fell_back = (f"; {grounding['fallback_scenes']} of {grounding['scenes']} scenes deterministic"
+                 if "scenes" in grounding else "")
+    out.print(f"adherence: mean {grounding['adherence']}, lowest {grounding['adherence_min']}; junk titles: "
+              f"{len(grounding['junk_titles'])}{fell_back}")
 
 
 def plan_detail(summary: str, plan) -> None:

@@ -12,12 +12,11 @@ from agent.service.runs import execute_run
 from agent.settings import LLMSettings
 from memory import repo
 
-CAST = {"title": "Pip and the Lighthouse", "characters": [{"name": "Pip", "look": "a small grey seal pup"}]}
+# The grounded storyboard asks for scene 1 (with a title) about the keeper, then scene 2 about the seal.
 SCENES = [
-    {"narration": "Mira kept the lighthouse on the cliff, and every evening she lit the great lamp.",
-     "picture": "An old keeper lighting a lamp at the top of a lighthouse"},
-    {"narration": "One morning a little seal called Pip swam up to the rocks and barked hello to her.",
-     "picture": "A grey seal pup on the rocks below a lighthouse"},
+    {"title": "The Keeper and the Seal",
+     "narration": "The lighthouse keeper climbed the stairs every evening, and she lit the great lamp for the boats."},
+    {"narration": "The seal swam up to the rocks one morning and barked hello to the keeper at the door."},
 ]
 REWRITE = {"picture": "A grey seal pup in a red scarf on the rocks below a lighthouse"}
 
@@ -48,7 +47,7 @@ def _audio(rt, run_id) -> dict[str, str]:
 
 def test_an_edit_changes_one_scene_and_keeps_the_rest(chat, fake_openai):
     session = create_session(chat, api_key_id=None)
-    fake_openai.script(CAST, *SCENES)
+    fake_openai.script(*SCENES)
     first = start_turn(chat, session, "a bedtime story about a lighthouse keeper and a seal, two scenes", seed=4)
     assert execute_run(chat, first)["status"] == "succeeded"
     record_reply(chat, first)
@@ -65,25 +64,27 @@ def test_an_edit_changes_one_scene_and_keeps_the_rest(chat, fake_openai):
         assert run.kind == "story" and run.seed == 4 and run.session_id == session
         assert run.info["chat"]["base_run"] == first
         assert run.info["chat"]["edit"] == {"scene": 2, "instruction": "make the seal wear a red scarf"}
-        assert run.info["storyboard"]["source"] == "edit" and run.title == "Pip and the Lighthouse"
-        assert [e.name for e in repo.list_entities(s, session_id=session)] == ["Pip"]  # not again for the edit
+        assert run.info["storyboard"]["source"] == "edit" and run.title == "The Keeper and the Seal"
+        cast = [e.name for e in repo.list_entities(s, session_id=session)]
+        assert cast == ["the lighthouse keeper", "the seal"]  # not again for the edit
     before, after = _images(chat, first), _images(chat, second)
     assert after["image-1"] == before["image-1"]  # same prompt, and the very same bytes from the cache
-    assert after["image-2"][0] == "A grey seal pup in a red scarf on the rocks below a lighthouse. " \
-                                  "Picture-book illustration. Characters: Pip: a small grey seal pup."
+    assert after["image-2"][0] == ("A grey seal pup in a red scarf on the rocks below a lighthouse. "
+                                   "Picture-book illustration. Setting: the lighthouse. Characters: "
+                                   "the lighthouse keeper: a lighthouse keeper; the seal: a seal.")
     assert after["image-2"][1] != before["image-2"][1]
     assert _audio(chat, second) == _audio(chat, first)  # the narration did not change
     # The LLM was asked only to rewrite scene 2's picture: no new storyboard.
     asked = [r.body["messages"][-1]["content"] for r in fake_openai.completions()]
-    assert len(asked) == 4 and "Change: make the seal wear a red scarf" in asked[3]
+    assert len(asked) == 3 and "Change: make the seal wear a red scarf" in asked[2]
 
     view = session_view(chat, session)
     assert view["title"] == "a bedtime story about a lighthouse keeper and a seal, two scenes"
     assert [(m["role"], m["run_id"]) for m in view["messages"]] == [
         ("user", first), ("assistant", first), ("user", second), ("assistant", second)]
     assert view["messages"][1]["content"] == \
-        "“Pip and the Lighthouse” is ready: an illustrated, narrated story in 2 scenes."
-    assert view["messages"][3]["content"] == ("“Pip and the Lighthouse” is ready: scene 2 changed "
+        "“The Keeper and the Seal” is ready: an illustrated, narrated story in 2 scenes."
+    assert view["messages"][3]["content"] == ("“The Keeper and the Seal” is ready: scene 2 changed "
                                               "(make the seal wear a red scarf); the other scenes are kept.")
 
     # A scene the story does not have: a one-line error, and nothing is recorded.
@@ -98,8 +99,8 @@ def test_an_edit_changes_one_scene_and_keeps_the_rest(chat, fake_openai):
     sent = fake_openai.completions()[-1].body["messages"][-1]["content"]
     assert "- a bedtime story about a lighthouse keeper and a seal, two scenes" in sent
     assert "- make the seal wear a red scarf in scene 2" in sent
-    assert "(earlier story run “Pip and the Lighthouse”: succeeded)" in sent
-    assert "Known characters and things: Pip: a small grey seal pup" in sent
+    assert "(earlier story run “The Keeper and the Seal”: succeeded)" in sent
+    assert "Known characters and things: the lighthouse keeper: a lighthouse keeper; the seal: a seal" in sent
     assert "in scene 3" not in sent and sent.endswith("Request: draw a red fox in snow and read a caption of it aloud")
 
 

@@ -34,7 +34,7 @@ def test_embedded_llm_writes_a_schema_valid_storyboard(runtime):
 
 def test_unreachable_llm_falls_back_and_says_so(runtime):
     result = write_storyboard(_offline_llm(runtime).llm, PROMPT, 2, seed=3)
-    assert result.source == "fallback" and "could not write the cast" in result.notes[0]
+    assert result.source == "fallback" and result.notes[0].startswith("the LLM could not be asked")
     assert result.storyboard.scenes[0].narration.startswith("Once upon a time there was a lighthouse keeper")
 
 
