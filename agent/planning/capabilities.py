@@ -32,6 +32,11 @@ _FILE = re.compile(rf"(?<![\w/.-])([\w-]{{1,80}}\.(?:{MEDIA_EXT}))\b", re.IGNORE
 _OUTPUT_FILE = re.compile(r"\b(?:as|named|called|save\w*(?: it)?(?: to)?|into|export\w*(?: it)? to)\s+$", re.IGNORECASE)
 _QUOTED = re.compile(r"[\"“‘]([^\"“”‘’]{1,2000})[\"”’]|(?:^|(?<=\s))'([^']{1,2000})'(?=$|[\s,.;:!?])")
 _REFERS = re.compile(r"\b(?:it|its|them|that|the result|the translation|the summary|the same)\b", re.IGNORECASE)
+_INSTRUCTION = re.compile(r"^(?:(?:please|then|also|and|now|finally|after that),?\s+)*(?:i want|i'd like|i need|"
+                          r"can you|could you|would you|translate|add|make|put|turn|convert|download|search|send|"
+                          r"post|remove|reduce|compose|play|record|upload|summari[sz]e|stabili[sz]e|crop|trim|edit|"
+                          r"count|find|look|give|create|generate|write|read|say|speak|narrate|draw|caption|describe|"
+                          r"transcribe|email|share)\b", re.IGNORECASE)
 _SPLIT = re.compile(r"(?<=[.!?;:])\s+|\s*,\s*(?:and\s+|then\s+|but\s+)*|\s+(?:and then|then|and also|and|but|also|"
                     r"plus|after that|afterwards|finally)\s+", re.IGNORECASE)
 
@@ -67,9 +72,12 @@ def check_capabilities(request: str, *, embed: Embed | None = None,
     text, files = _masked(request)
     missing: list[Capability] = []
     served: list[tuple[Capability, str]] = []
-    after_missing = False  # "translate it and read it aloud": the reading needs the translation
+    after_missing = in_story = False  # "translate it and read it aloud": the reading needs the translation
     for clause in clause_texts(text):
-        bad = [c for c in CANNOT if c.pattern.search(clause)]
+        # What a story tells is its content ("a story about a keeper who counts the stars and sings"),
+        # up to the next instruction ("then translate it").
+        in_story = bool(CAN[0].pattern.search(clause)) or (in_story and not _INSTRUCTION.match(clause))
+        bad = [] if in_story else [c for c in CANNOT if c.pattern.search(clause)]
         missing += [c for c in bad if c not in missing]
         good = [c for c in CAN if c.pattern.search(clause)] if not bad else []
         if good and not (after_missing and _REFERS.search(clause)):

@@ -39,9 +39,10 @@ def plan_run(rt: Runtime, run_id: str, emit: Emit) -> Plan:
         run = repo.get_run(s, run_id)
         kind, request, seed, scenes = run.kind, run.request, run.seed or 0, int(run.info.get("scenes", 3))
         info = dict(run.info)
-    if kind == "freeform" or (kind == "story" and "chat" not in info):
+    given: dict[str, str] = {}
+    if kind == "freeform":  # a story run was asked for as a story: its words are the story's content
         check, given = _capability(rt, run_id, request, emit)
-        request = check.doable if kind == "freeform" and check.supported == "partial" else request
+        request = check.doable if check.supported == "partial" else request
     llm = rt.llm_for(run_id)
     if kind == "brief":
         return _brief(rt, run_id, llm, info, seed, emit)

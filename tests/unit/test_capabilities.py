@@ -107,3 +107,10 @@ def test_the_recipe_works_on_given_files_and_never_draws_them():
     assert described.steps[1].args["text"] == {"$value": "caption-1.caption"}
     heard = freeform_plan(instructions("here is talk.wav, my speech from yesterday"), given={"audio": talk})
     assert [(s.tool, s.args) for s in heard.steps] == [("transcribe", {"audio": talk})]
+
+
+def test_what_a_story_tells_is_content_not_a_request_for_a_tool():
+    story = check_capabilities("a bedtime story about a lighthouse keeper who counts the stars and sings a song")
+    assert (story.supported, story.missing, story.can) == (True, [], ["stories"])
+    mixed = check_capabilities("tell a short story about a fox. Then translate it into German")
+    assert (mixed.supported, mixed.missing) == ("partial", ["translation"])
