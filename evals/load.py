@@ -20,6 +20,7 @@ import asyncio
 import json
 import random
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -63,9 +64,9 @@ def run_load(args: argparse.Namespace) -> dict:
     where = proof_report.machine()
     out = args.out or proof_report.default_out("load")
     out.mkdir(parents=True, exist_ok=True)
-    with stage("postgres" if args.postgres else "sqlite", args.database_url, SMALL_RUNS_ENV, args.data_dir) as st:
-        library = st.data_dir / "library"
-        library.mkdir(exist_ok=True)
+    with (stage("postgres" if args.postgres else "sqlite", args.database_url, SMALL_RUNS_ENV, args.data_dir) as st,
+          tempfile.TemporaryDirectory(prefix="storyloom-load-library-") as folder):
+        library = Path(folder)  # outside the data folder: the server refuses roots that overlap it
         (library / "rule.png").write_bytes(png(photo=False))
         env = {**st.env, "STORYLOOM_NARRATION__LIBRARY_ROOTS": json.dumps([str(library)])}
         server = ServerProcess(env, out / "server.log")

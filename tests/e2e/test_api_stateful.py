@@ -71,8 +71,10 @@ def _run_machine(schema, api) -> Counter:
             statuses[(case.operation.label, response.status_code)] += 1
             case.validate_response(response, checks=CHECKS)
 
+    # derandomize: the same sequences on every run, so whether the cancel chain is reached does not
+    # depend on luck (with every route in the document, a random draw sometimes missed it).
     Workflow.run(settings=settings(max_examples=120, stateful_step_count=8, deadline=None, database=None,
-                                   phases=[Phase.generate], suppress_health_check=list(HealthCheck)))
+                                   derandomize=True, phases=[Phase.generate], suppress_health_check=list(HealthCheck)))
     assert statuses[("POST /v1/briefs", 202)], f"no generated brief was accepted: {sorted(statuses.items())}"
     return followed
 

@@ -9,12 +9,13 @@ from pathlib import Path
 
 from tests.fixtures.browser import SCREENSHOTS, assert_accessible
 
-CAST = {"title": "Pip and the Lighthouse", "characters": [{"name": "Pip", "look": "a small grey seal pup"}]}
+# The grounded storyboard: the cast comes from the request (the keeper, the seal); the LLM writes scene 1
+# (with a title) about the keeper, then scene 2 about the seal.
+TITLE = "The Keeper and the Seal"
 SCENES = [
-    {"narration": "Mira kept the lighthouse on the cliff, and every evening she lit the great lamp.",
-     "picture": "An old keeper lighting a lamp at the top of a lighthouse"},
-    {"narration": "One morning a little seal called Pip swam up to the rocks and barked hello to her.",
-     "picture": "A grey seal pup on the rocks below a lighthouse"},
+    {"title": TITLE,
+     "narration": "The lighthouse keeper climbed the stairs every evening, and she lit the great lamp for the boats."},
+    {"narration": "The seal swam up to the rocks one morning and barked hello to the keeper at the door."},
 ]
 REWRITE = {"picture": "A grey seal pup in a red scarf on the rocks below a lighthouse"}
 LONG = 120_000  # ms: a whole story on a busy 2-core machine
@@ -40,18 +41,20 @@ def test_a_wrong_key_is_refused_and_the_right_one_kept_for_the_tab(studio, brows
 
 def test_a_story_is_made_live_and_changing_scene_2_remakes_only_scene_2(studio, browser):
     key = studio.api.key("story")
-    studio.llm.script(CAST, *SCENES, REWRITE)
+    studio.llm.script(*SCENES, REWRITE)
     page = studio.page(browser, key)
     card = _send(page, "a bedtime story about a lighthouse keeper and a seal, two scenes")
     card.locator(".steps .badge.running").first.wait_for()  # a step has started: progress is on screen
-    page.wait_for_function("() => document.querySelector('[role=status]').textContent.includes('Pip')")  # and said
+    page.wait_for_function("title => document.querySelector('[role=status]').textContent.includes(title)",
+                           arg=TITLE)  # and said, under the story's title
     with studio.client(key) as client:
         first = client.get("/v1/runs", params={"limit": 1}).json()["runs"][0]
         assert first["status"] in ("queued", "running")  # ... and the run has not ended
-        _check_finished_story(page, card)
+        board = client.get(f"/v1/runs/{first['id']}/storyboard").json()
+        _check_finished_story(page, card, board)
         assert_accessible(page, "chat-story")
         _check_asset_panel(page, card)
-        _check_storybook(page, card, studio, first["id"])
+        _check_storybook(page, card, studio, first["id"], board)
         _check_manifest_download(page, card, first["id"])
 
         card.get_by_role("button", name="Change scene 2").press("Enter")  # by keyboard: focus goes to the message
@@ -80,18 +83,19 @@ def _send(page, text: str):
     return card
 
 
-def _check_finished_story(page, card) -> None:
+def _check_finished_story(page, card, board: dict) -> None:
     video = card.locator("video")
     video.wait_for(timeout=LONG)
     track = video.locator("track")
     assert track.get_attribute("kind") == "captions" and track.get_attribute("srclang") == "en"
     page.wait_for_function("v => v.textTracks[0].mode === 'showing' && v.textTracks[0].cues.length > 0",
                            arg=video.element_handle())
-    assert card.get_by_role("img").nth(0).get_attribute("alt") == SCENES[0]["picture"]
+    assert board["title"] == TITLE and board["scenes"][0]["narration"] == SCENES[0]["narration"]
+    assert card.get_by_role("img").nth(0).get_attribute("alt") == board["scenes"][0]["picture"]
     assert card.locator("audio").count() == 2
     assert card.locator(".steps .badge.succeeded").count() == 5
     assert card.locator(".verdicts li").count() >= 4  # a CLIP verdict per picture, a WER verdict per narration
-    assert "Pip, a small grey seal pup" in card.inner_text()
+    assert "the seal, a seal" in card.inner_text()
 
 
 def _check_asset_panel(page, card) -> None:
@@ -105,12 +109,12 @@ def _check_asset_panel(page, card) -> None:
     assert not panel.is_visible()
 
 
-def _check_storybook(page, card, studio, run_id: str) -> None:
+def _check_storybook(page, card, studio, run_id: str, board: dict) -> None:
     with page.context.expect_page() as opened:
         card.get_by_role("button", name="Open storybook").click()
     book = opened.value
-    book.get_by_role("heading", name=CAST["title"]).wait_for()
-    assert book.get_by_role("img").first.get_attribute("alt") == SCENES[0]["picture"]
+    book.get_by_role("heading", name=TITLE).wait_for()
+    assert book.get_by_role("img").first.get_attribute("alt") == board["scenes"][0]["picture"]
     assert book.locator("track[kind=captions]").count() == 1
     assert_accessible(book, "storybook-opened")
     # The delivered file itself, opened from the output folder as a file: it meets AA too.

@@ -39,7 +39,9 @@ function upsert(table, runs) {
     const name = run.title || run.request;
     created.textContent = when(run.created_at);
     kind.textContent = run.kind;
-    what.textContent = name;
+    // The title names the run; the request under it is what the person wrote, the words they will look for.
+    const asked = run.title && run.request && run.title !== run.request;
+    replace(what, name, asked ? h('span', { class: 'hint request' }, ` (${run.request})`) : '');
     replace(status, badge(run.status), run.error && run.error !== run.status ? h('span', { class: 'hint' }, ` ${run.error}`) : '');
     replace(progress, progressOf(run, name));
     if (tr.dataset.status !== run.status) replace(actions, actionsOf(run, name));
