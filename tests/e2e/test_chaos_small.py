@@ -1,6 +1,6 @@
 """The chaos suite, small: 5 runs (a story, its chat edit, a brief, a narration job on uploads, another
 brief), each with its server process SIGKILLed once at a random moment and restarted (`python -m
-evals.chaos`), on SQLite and PostgreSQL. One chaos run per database feeds both tests.
+evals.chaos`), on SQLite (PostgreSQL in `make test-slow`). One chaos run per database feeds both tests.
 
 Every run completing is asserted, and nothing lost, duplicated or missed. Where each kill lands is
 random; each crash window the suite found is reproduced exactly, whatever the kill does, in
@@ -14,11 +14,12 @@ import pytest
 
 from evals.chaos import parse_args, run_chaos
 from evals.pgcluster import migrated_database
+from tests.fixtures.postgres import HEAVY_BACKENDS
 
 KINDS = "story,chat,brief,narration,brief"
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module", params=HEAVY_BACKENDS)
 def chaos(request, tmp_path_factory, models_dir) -> dict:
     out = tmp_path_factory.mktemp("chaos")
     argv = ["--runs", "1", "--kinds", KINDS, "--seed", "5", "--out", str(out)]
