@@ -34,7 +34,7 @@ from agent.requests import StoryRequest
 from agent.runtime import Runtime
 from agent.service.runs import create_story_run, execute_run
 from agent.settings import Settings
-from evals import studio_bench
+from evals import proof_report, studio_bench
 from tools.registry import get_tool
 
 PROMPT = "a bedtime story about a lighthouse keeper and a seal"
@@ -166,16 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result))
         return 0
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="Studio benchmark" if args.studio else
-                  f"executor benchmark ({result['profile']} profile, {result.get('scenes', 3)}-scene story)")
-    for column in ("metric", "value", "target"):
-        table.add_column(column)
-    for key, value in result.items():
-        table.add_row(key, str(value), targets.get(key, ""))
-    Console().print(table)
+    proof_report.print_figures("Studio benchmark" if args.studio else f"executor benchmark ({result['profile']} "
+                               f"profile, {result.get('scenes', 3)}-scene story)", result, targets)
     return 0
 
 

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from evals import proof_report
 from tools.base import AssetView, ToolContext
 from tools.describe_image import DescribeImage
 from tools.media.image import encode_png
@@ -179,15 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
         return 0
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"reading benchmark ({result['profile']} profile, {result['cpus']} CPUs)")
-    for column in ("metric", "value", "goal"):
-        table.add_column(column)
-    for key, value in result.items():
-        table.add_row(key, str(value), GOALS.get(key, ""))
-    Console().print(table)
+    proof_report.print_figures(f"reading benchmark ({result['profile']} profile, {result['cpus']} CPUs)", result,
+                               GOALS, "goal")
     return 0
 
 

@@ -96,3 +96,16 @@ def _cell(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, default=str)
     return str(value)
+
+
+def print_figures(title: str, result: dict[str, Any], goals: dict[str, str], goal_name: str = "target") -> None:
+    """A benchmark's figures as a table on the terminal: metric, value and its goal."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in ("metric", "value", goal_name):
+        table.add_column(column)
+    for key, value in result.items():
+        table.add_row(key, str(value), goals.get(key, ""))
+    Console().print(table)

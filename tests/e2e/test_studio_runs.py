@@ -10,18 +10,9 @@ from tests.fixtures.browser import assert_accessible
 from tests.fixtures.fake_openai import HANG
 from tests.fixtures.narrate_media import scene
 from tests.fixtures.proxy import CuttableProxy
-from tests.fixtures.studio import UPLOAD_LIMIT
+from tests.fixtures.studio import UPLOAD_LIMIT, send_message
 
 LONG = 120_000  # ms: a whole story on a busy 2-core machine
-
-
-def _send(page, text: str):
-    page.get_by_role("textbox", name="Message").fill(text)
-    before = page.locator("article.run").count()
-    page.get_by_role("button", name="Send").click()
-    card = page.locator("article.run").nth(before)
-    card.wait_for()
-    return card
 
 
 def _log_ids(card) -> list[int]:
@@ -31,7 +22,7 @@ def _log_ids(card) -> list[int]:
 def test_a_run_is_cancelled_and_retried(studio, browser):
     key = studio.api.key("cancel")
     page = studio.page(browser, key)
-    card = _send(page, "a story about a fox in the snow, three scenes")
+    card = send_message(page, "a story about a fox in the snow, three scenes")
     card.locator(".steps .badge.running").first.wait_for(timeout=LONG)
     card.get_by_role("button", name="Cancel run").click()
     card.locator("header .badge.cancelled").wait_for(timeout=LONG)
@@ -54,7 +45,7 @@ def test_a_dropped_connection_and_a_reload_mid_run_lose_no_event_and_repeat_none
         page.goto(proxy.url)
         page.get_by_role("textbox", name="API key").fill(key)
         page.get_by_role("button", name="Sign in").click()
-        card = _send(page, "a story about an owl who counts the stars, two scenes")
+        card = send_message(page, "a story about an owl who counts the stars, two scenes")
         card.locator("[data-type=stage]").first.wait_for(state="attached", timeout=LONG)
         with page.expect_request(lambda r: re.search(r"/events\?after=[1-9]", r.url) is not None):
             proxy.cut()  # every open connection drops, as in a network blip or a server restart
@@ -88,7 +79,7 @@ def test_the_runs_view_lists_every_run_and_cancels_one(studio, browser):
     assert_accessible(page, "run-brief")
 
     page.get_by_role("link", name="Chat").click()
-    _send(page, "a story about a whale who sings, four scenes")
+    send_message(page, "a story about a whale who sings, four scenes")
     page.get_by_role("link", name="Runs").click()
     row = page.locator("tr", has_text="a whale who sings")
     row.get_by_role("button", name=re.compile("^Cancel")).click()

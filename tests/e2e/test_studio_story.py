@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from tests.fixtures.browser import SCREENSHOTS, assert_accessible
+from tests.fixtures.studio import send_message
 
 # The grounded storyboard: the cast comes from the request (the keeper, the seal); the LLM writes scene 1
 # (with a title) about the keeper, then scene 2 about the seal.
@@ -43,7 +44,7 @@ def test_a_story_is_made_live_and_changing_scene_2_remakes_only_scene_2(studio, 
     key = studio.api.key("story")
     studio.llm.script(*SCENES, REWRITE)
     page = studio.page(browser, key)
-    card = _send(page, "a bedtime story about a lighthouse keeper and a seal, two scenes")
+    card = send_message(page, "a bedtime story about a lighthouse keeper and a seal, two scenes")
     card.locator(".steps .badge.running").first.wait_for()  # a step has started: progress is on screen
     page.wait_for_function("title => document.querySelector('[role=status]').textContent.includes(title)",
                            arg=TITLE)  # and said, under the story's title
@@ -72,15 +73,6 @@ def test_a_story_is_made_live_and_changing_scene_2_remakes_only_scene_2(studio, 
     page.locator(".msg.assistant", has_text="scene 2 changed").wait_for()
     assert_accessible(page, "chat-scene-2-changed")
     _check_narrow(page)
-
-
-def _send(page, text: str):
-    page.get_by_role("textbox", name="Message").fill(text)
-    before = page.locator("article.run").count()
-    page.get_by_role("button", name="Send").click()
-    card = page.locator("article.run").nth(before)
-    card.wait_for()
-    return card
 
 
 def _check_finished_story(page, card, board: dict) -> None:
