@@ -38,24 +38,27 @@ PROGRESS = "manifest.progress.jsonl"
 
 
 def plan_items(paths: list[Path], roots: list[Path] | None = None, *, max_file_mb: float = 500.0,
-               exclude: Path | None = None) -> list[Item]:
+               exclude: Path | None = None, every_file: bool = False) -> list[Item]:
     """What a job on `paths` would cover (kind, size, sha256, or the item's error); writes nothing."""
-    return discover(paths, roots, max_file_mb=max_file_mb, exclude=exclude)
+    return discover(paths, roots, max_file_mb=max_file_mb, exclude=exclude, every_file=every_file)
 
 
 def narrate_paths(rt: Runtime, paths: list[Path], out_dir: Path, *, run_id: str, roots: list[Path] | None = None,
                   resume: bool = False, progress: Events | None = None,
-                  cancelled: Callable[[], bool] | None = None, write_metadata: bool = True) -> dict[str, Any]:
+                  cancelled: Callable[[], bool] | None = None, write_metadata: bool = True,
+                  every_file: bool = False) -> dict[str, Any]:
     """Narrate every media file under `paths` as the run `run_id` (made by the run service); returns the
     report (also written as report.json/.html).
 
     `roots` default to `paths` (the CLI's rule); ValueError when a path is missing or outside them.
+    `every_file` (uploads) makes each file an item, a file that is not media an item with its error.
     `progress` receives {"type": "items", "total"}, {"type": "item", "index", "name", "status", "done",
     "total"} after each item, and {"type": "detail", "text"} from inside an item.
     """
     emit = progress or (lambda e: None)
     out_dir = Path(out_dir).expanduser().resolve()
-    items = plan_items(paths, roots, max_file_mb=rt.settings.narration.max_file_mb, exclude=out_dir)
+    items = plan_items(paths, roots, max_file_mb=rt.settings.narration.max_file_mb, exclude=out_dir,
+                       every_file=every_file)
     out_dir.mkdir(parents=True, exist_ok=True)
     ctx = NarrationContext(rt=rt, run_id=run_id, out_dir=out_dir, cancelled=cancelled or (lambda: False),
                            progress=lambda text: emit({"type": "detail", "text": text}))

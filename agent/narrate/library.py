@@ -77,8 +77,11 @@ def inside(path: Path, root: Path) -> bool:
 
 
 def discover(paths: list[Path], roots: list[Path] | None = None, *, max_file_mb: float = 500.0,
-             exclude: Path | None = None) -> list[Item]:
+             exclude: Path | None = None, every_file: bool = False) -> list[Item]:
     """Every media file under `paths` (sorted, recursive), checked and identified; errors are per item.
+
+    A folder walk skips files that are not media, unless `every_file` (an upload: each file the user sent
+    is an item, so one that is not media is reported as that item's error instead of vanishing).
 
     `exclude` (the job's out dir) is skipped in the walk; ValueError when it holds a path of the job,
     which would otherwise narrate nothing, or write described copies over the originals.
@@ -102,7 +105,8 @@ def discover(paths: list[Path], roots: list[Path] | None = None, *, max_file_mb:
             continue
         seen.add((file, rel))
         item = Item(path=file, rel=rel, index=len(items) + 1, error=error)
-        if error is None and not _inspect(item, max_file_mb, explicit=file in top, roots=resolved_roots):
+        explicit = every_file or file in top
+        if error is None and not _inspect(item, max_file_mb, explicit=explicit, roots=resolved_roots):
             continue  # not media: ignored in a folder walk
         items.append(item)
     for i, item in enumerate(items, start=1):

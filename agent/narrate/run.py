@@ -45,7 +45,7 @@ def narrate_job(rt: Runtime, run_id: str, *, emit: Events, cancelled: Callable[[
         run = repo.get_run(s, run_id)
         job, out_dir = NarrationJob.from_info(run.info.get("narration") or {}), Path(run.output_dir)
     report = narrate_paths(rt, job.paths, out_dir, roots=job.roots, resume=job.resume, run_id=run_id,
-                           progress=emit, cancelled=cancelled)
+                           progress=emit, cancelled=cancelled, every_file=job.uploaded)
     register_outputs(rt, run_id, out_dir, report)
     status, error = job_verdict(report)
     with rt.db.session() as s:  # after the outputs are recorded: the verdict means the job's work is done

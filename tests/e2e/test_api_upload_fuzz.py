@@ -16,7 +16,6 @@ import wave
 import zipfile
 import zlib
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -90,7 +89,7 @@ def test_hostile_uploads_end_as_item_errors_and_never_as_server_errors(api, capl
             accepted.append(job)
             assert api.wait(client, job, timeout=600)["status"] in ("succeeded", "failed")
             view = client.get(f"/v1/narrations/{job}").json()
-            assert len(view["items"]) <= len(files), view  # a non-media file is dropped: see the xfail below
+            assert len(view["items"]) == len(files), view  # every uploaded file is an item
             for item in view["items"]:
                 assert item["status"] in ("done", "failed", "skipped"), item
                 assert item["status"] != "failed" or (item["error"] and "\n" not in item["error"]), item
@@ -114,12 +113,6 @@ def _store_files(api) -> set:
     return {p for p in root.rglob("*") if p.is_file() and p.relative_to(root).parts[0] != "uploads"}
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "api/routes/narrations.py saves the uploads into one folder and starts the job on that folder, and "
-    "agent/narrate/library.py discover() ignores files that are not media in a folder walk (only paths named "
-    "explicitly get an item error): an uploaded file that is not media vanishes and the job succeeds with no "
-    "item for it. Fix: start upload jobs on the saved files themselves (sidecars NAME.context.* excluded, "
-    "they pair by name), or let discover() report non-media files of an upload."))
 def test_every_uploaded_file_is_accounted_for(api):
     with api.client(api.key()) as client:
         files = [("files", ("notes.txt", b"hello\n", "text/plain")), ("files", ("photo.png", PHOTO, "image/png"))]
