@@ -109,20 +109,28 @@ def make_llm(settings: LLMSettings, models: ModelManager) -> LLM:
 
 
 class RecordedLLM:
-    """Wraps an LLM for one run: answers are stored as `document` assets and looked up first."""
+    """Wraps an LLM for one run: answers are stored as `document` assets and looked up first.
+
+    A resumed run asks its questions again: the n-th asking of a question is answered by the run's own
+    n-th recorded answer to it, so a resume neither asks the model again nor records the answer twice.
+    """
 
     def __init__(self, llm: LLM, db: Database, store: AssetStore, *, run_id: str, use_cache: bool = True):
         self.llm, self.db, self.store, self.run_id, self.use_cache = llm, db, store, run_id, use_cache
         self.name = llm.name
         with db.session() as s:  # numbering continues across the run's planning and revision rounds
             self.calls = sum(1 for a in repo.list_assets(s, run_id=run_id) if a.tool == "llm")
+        self._asked: dict[str, int] = {}
 
     def json(self, messages: list[dict[str, str]], schema: dict[str, Any], *, seed: int = 0,
              max_tokens: int = 256) -> Any:
-        self.calls += 1
-        role = f"llm-{self.calls}"
         key = digest({"llm": self.name, "messages": messages, "schema": schema, "seed": seed, "max": max_tokens})
-        record = self._cached(key, role) if self.use_cache else None
+        nth, self._asked[key] = self._asked.get(key, 0), self._asked.get(key, 0) + 1
+        record = self._own(key, nth)
+        if record is None:
+            self.calls += 1
+            role = f"llm-{self.calls}"
+            record = self._cached(key, role) if self.use_cache else None
         if record is None:
             started = time.perf_counter()
             try:
@@ -135,6 +143,12 @@ class RecordedLLM:
         if "error" in record:
             raise LLMError(record["error"])
         return record["answer"]
+
+    def _own(self, key: str, nth: int) -> dict | None:
+        """The run's own `nth` answer to this question (asked before a crash or restart), if any."""
+        with self.db.session() as s:
+            mine = repo.list_run_assets_by_key(s, run_id=self.run_id, cache_key=key)
+            return json.loads(self.store.path(mine[nth].sha256).read_bytes()) if nth < len(mine) else None
 
     def _cached(self, key: str, role: str) -> dict | None:
         with self.db.session() as s:

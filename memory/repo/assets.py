@@ -52,6 +52,13 @@ def list_assets(s: Session, *, run_id: str) -> list[Asset]:
     return list(s.scalars(query))
 
 
+def list_run_assets_by_key(s: Session, *, run_id: str, cache_key: str) -> list[Asset]:
+    """The run's own assets made under one cache key, oldest first."""
+    query = (select(Asset).where(Asset.run_id == run_id, Asset.cache_key == cache_key)
+             .order_by(Asset.created_at, Asset.id))
+    return list(s.scalars(query))
+
+
 def find_input(s: Session, *, run_id: str, role: str, sha256: str) -> Asset | None:
     """The run's asset with this role and content, if one was recorded (an import repeated on resume)."""
     query = select(Asset).where(Asset.run_id == run_id, Asset.role == role, Asset.sha256 == sha256)
