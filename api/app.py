@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from agent.narrate.library import roots_overlapping
-from agent.narrate.run import discard_uploads
+from agent.narrate.run import discard_uploads, sweep_uploads
 from agent.runtime import Runtime
 from agent.service.events import TERMINAL
 from agent.service.runner import Runner
@@ -32,6 +32,7 @@ def create_app(rt: Runtime) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.notifier.bind(asyncio.get_running_loop())
         app.state.runner.start()
+        await asyncio.to_thread(sweep_uploads, app.state.rt)  # what a crash left between a job's end and clean-up
         try:
             yield
         finally:

@@ -8,6 +8,7 @@ manifest instead of describing them again.
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,24 @@ def discard_uploads(rt: Runtime, run_id: str) -> bool:
         if uploads in Path(root).resolve().parents:
             shutil.rmtree(root, ignore_errors=True)
             removed = True
+    return removed
+
+
+def sweep_uploads(rt: Runtime, *, older_than_s: float = 600.0) -> int:
+    """Remove upload folders no unfinished narration run uses (left by a crash between a job's end and
+    its clean-up, or by an upload whose run was never created); returns how many. Folders younger than
+    `older_than_s` are kept: another server may be saving one right now."""
+    uploads = (Path(rt.settings.data_dir) / "uploads").resolve()
+    if not uploads.is_dir():
+        return 0
+    with rt.db.session() as s:
+        used = {Path(root).resolve() for run in repo.list_not_ended(s, kind="narration")
+                for root in ((run.info or {}).get("narration") or {}).get("roots", [])}
+    removed = 0
+    for folder in uploads.iterdir():
+        if folder.is_dir() and folder not in used and time.time() - folder.stat().st_mtime > older_than_s:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
     return removed
 
 

@@ -73,6 +73,11 @@ def list_unfinished(s: Session) -> list[Run]:
     return list(s.scalars(query))
 
 
+def list_not_ended(s: Session, *, kind: str) -> list[Run]:
+    """Runs of one kind that have not reached a terminal status (queued, running, paused)."""
+    return list(s.scalars(select(Run).where(Run.kind == kind, Run.status.not_in(TERMINAL_STATUSES))))
+
+
 def count_by_status(s: Session) -> dict[str, int]:
     """How many runs are in each status (statuses with none are absent)."""
     return {status: count for status, count in s.execute(select(Run.status, func.count()).group_by(Run.status))}
