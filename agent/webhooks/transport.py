@@ -1,0 +1,61 @@
+"""One bounded HTTP POST to a checked address: the connection goes to the address the target check
+vetted (TLS still verifies the host name), the whole attempt is cut off at its deadline, and only the
+first MAX_RESPONSE_BYTES of the answer are read."""
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import threading
+
+from agent.webhooks.target import Target
+
+MAX_RESPONSE_BYTES = 4096
+USER_AGENT = "Storyloom-Webhooks/1"
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    def __init__(self, target: Target, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout)
+        self.address = target.address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    def __init__(self, target: Target, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout, context=ssl.create_default_context())
+        self.address = target.address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def post(target: Target, headers: dict[str, str], body: bytes, timeout: float) -> tuple[int, bytes]:
+    """POST `body`; returns the status and the start of the answer. OSError on any network failure,
+    including the deadline (the socket is shut down under a receiver that answers too slowly)."""
+    kind = _PinnedHTTPS if target.scheme == "https" else _PinnedHTTP
+    conn = kind(target, timeout)
+    timer = threading.Timer(timeout, _cut_off, (conn,))
+    timer.daemon = True
+    timer.start()
+    try:
+        conn.request("POST", target.path, body=body, headers={**headers, "user-agent": USER_AGENT})
+        response = conn.getresponse()
+        return response.status, response.read(MAX_RESPONSE_BYTES)
+    except http.client.HTTPException as exc:  # a malformed answer counts as a failed attempt
+        raise OSError(f"bad HTTP answer: {type(exc).__name__}") from None
+    finally:
+        timer.cancel()
+        conn.close()
+
+
+def _cut_off(conn: http.client.HTTPConnection) -> None:
+    sock = conn.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
