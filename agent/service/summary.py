@@ -50,7 +50,8 @@ def webhook_view(s: Session, run) -> dict[str, Any] | None:
         return None
     delivery = repo.get_delivery(s, run.id)
     if delivery is None:
-        return {"id": None, "url": url, "status": "waiting", "attempts": 0}
+        return {"id": None, "url": url, "status": "waiting", "attempts": 0, "last_status": None, "last_error": None,
+                "next_attempt_at": None, "delivered_at": None}
     return {"id": outbox.webhook_id(delivery.id), "url": url, "status": delivery.status,
             "attempts": delivery.attempts, "last_status": delivery.last_status, "last_error": delivery.last_error,
             "next_attempt_at": iso(delivery.next_at) if delivery.status == "pending" else None,
