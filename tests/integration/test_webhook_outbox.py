@@ -3,7 +3,9 @@
 time when the target is no longer allowed (a DNS answer that changed), given up on 410 or past the window."""
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -52,12 +54,25 @@ def test_the_delivery_is_written_with_the_terminal_event_once(runtime, receiver)
     assert _delivery(runtime, plain) is None
 
 
+def _readme_verify():
+    """The receiver's `verify` exactly as the README's webhooks section prints it."""
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```python\n(import base64, hashlib, hmac, time\n.*?)```", text, re.S)
+    assert block, "the README lost its webhook verification snippet"
+    scope: dict = {}
+    exec(block.group(1), scope)
+    return scope["verify"]
+
+
 def test_a_2xx_marks_it_delivered_with_a_valid_signature(runtime, receiver):
     run_id = _ended_run(runtime, receiver.url + "/in?k=1")
     assert _send(runtime) == 1
     (got,) = receiver.wait_for(1)
     assert got.path == "/in?k=1" and got.body == f'{{"id":"{run_id}"}}'.encode()
     assert signing.verify(signing.signing_key(SECRET), got.headers, got.body)
+    readme_verify = _readme_verify()
+    assert readme_verify(SECRET, got.headers, got.body)
+    assert not readme_verify(SECRET, got.headers, got.body.replace(b"}", b" }"))
     row = _delivery(runtime, run_id)
     assert (row.status, row.attempts, row.last_status, row.last_error) == ("delivered", 1, 200, None)
     assert got.headers["webhook-id"] == f"msg_{row.id}"
