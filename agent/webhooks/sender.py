@@ -53,8 +53,8 @@ class WebhookSender:
             while not self._stop.is_set():
                 try:
                     full = self.send_due(pool) == PARALLEL
-                except Exception:  # the database away for a moment: try again at the next poll
-                    log.exception("webhook sender: could not read the outbox")
+                except Exception:  # the database away for a moment, or a bug: the thread must go on
+                    log.exception("webhook sender: a round failed; its deliveries are tried again later")
                     full = False
                 if not full:
                     self._wake.wait(self.settings.poll_s)

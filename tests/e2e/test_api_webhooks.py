@@ -92,6 +92,9 @@ def test_unsafe_targets_are_refused_before_anything_is_made(runtime):
                 error = answer.json()["error"]
                 assert error["code"] == "invalid_request" and error["message"].startswith("webhook_url: ")
                 assert reason in error["message"] and "\n" not in error["message"], (url, error)
+        upload = client.post("/v1/narrations/upload", data={"webhook_url": "gopher://127.0.0.1/x"},
+                             files={"files": ("a.txt", b"hello", "text/plain")})
+        assert upload.status_code == 422 and upload.json()["error"]["message"].startswith("webhook_url: only http")
         assert client.get("/v1/runs").json()["runs"] == []
 
 

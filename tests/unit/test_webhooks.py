@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agent.settings import WebhookSettings
+from agent.settings import Settings, WebhookSettings
 from agent.webhooks import outbox, signing
 from agent.webhooks.target import Refused, allow_list, resolve
 
@@ -89,3 +89,13 @@ def test_retries_back_off_exponentially_with_jitter_and_stop_after_the_window():
     assert [delay(n, 0.0) for n in (1, 2, 3)] == [2.5, 5, 10]  # jitter: half to all of the delay
     late = start + timedelta(seconds=3590)
     assert outbox.retry_at(attempts=3, created_at=start, now=late, settings=settings) is None
+
+
+def test_settings_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("STORYLOOM_WEBHOOKS__SECRET", VECTOR_KEY)
+    monkeypatch.setenv("STORYLOOM_WEBHOOKS__ALLOW", "127.0.0.1,10.0.0.0/8")
+    monkeypatch.setenv("STORYLOOM_WEBHOOKS__BACKOFF_S", "0.5")
+    hooks = Settings().webhooks
+    assert hooks.secret.get_secret_value() == VECTOR_KEY and VECTOR_KEY not in repr(hooks)
+    assert allow_list(hooks.allow).networks == allow_list("127.0.0.1/32,10.0.0.0/8").networks
+    assert hooks.backoff_s == 0.5 and hooks.max_age_s == 86400
