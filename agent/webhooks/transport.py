@@ -37,22 +37,26 @@ def post(target: Target, headers: dict[str, str], body: bytes, timeout: float) -
     """POST `body`; returns the status and the start of the answer. OSError on any network failure,
     including the deadline (the socket is shut down under a receiver that answers too slowly)."""
     kind = _PinnedHTTPS if target.scheme == "https" else _PinnedHTTP
-    conn = kind(target, timeout)
-    timer = threading.Timer(timeout, _cut_off, (conn,))
+    conn, cut = kind(target, timeout), threading.Event()
+    timer = threading.Timer(timeout, _cut_off, (conn, cut))
     timer.daemon = True
     timer.start()
     try:
         conn.request("POST", target.path, body=body, headers={**headers, "user-agent": USER_AGENT})
         response = conn.getresponse()
-        return response.status, response.read(MAX_RESPONSE_BYTES)
+        answer = response.status, response.read(MAX_RESPONSE_BYTES)
     except http.client.HTTPException as exc:  # a malformed answer counts as a failed attempt
         raise OSError(f"bad HTTP answer: {type(exc).__name__}") from None
     finally:
         timer.cancel()
         conn.close()
+    if cut.is_set():  # what was read before the cut may parse as a whole answer: it is not one
+        raise TimeoutError(f"no complete answer within {timeout:g} s")
+    return answer
 
 
-def _cut_off(conn: http.client.HTTPConnection) -> None:
+def _cut_off(conn: http.client.HTTPConnection, cut: threading.Event) -> None:
+    cut.set()
     sock = conn.sock
     if sock is not None:
         try:

@@ -1,9 +1,13 @@
 """The webhook outbox on the real database: the delivery row commits with the run's terminal event
 (once), and the sender's attempts against a real local receiver: delivered on a 2xx, refused at send
-time when the target is no longer allowed (a DNS answer that changed), given up on 410 or past the window."""
+time when the target is no longer allowed (a DNS answer that changed), given up on 410 or past the
+window, cut off at its deadline."""
 from __future__ import annotations
 
 import re
+import socket
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -100,3 +104,34 @@ def test_gone_or_past_the_window_it_is_given_up(runtime, status, settings):
         assert row.last_error == f"HTTP {status}: ok"
     finally:
         receiver.close()
+
+
+def test_a_receiver_that_drips_its_answer_is_cut_off_at_the_deadline(runtime):
+    """Each byte comes well within the socket timeout, so only the attempt's own deadline can end it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            while not stop.is_set():
+                try:
+                    conn.sendall(b"X")
+                except OSError:
+                    return
+                stop.wait(0.1)
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    try:
+        run_id = _ended_run(runtime, f"http://127.0.0.1:{listener.getsockname()[1]}/slow")
+        started = time.monotonic()
+        assert _send(runtime, timeout_s=1.0) == 1
+        elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+        listener.close()
+    row = _delivery(runtime, run_id)
+    assert 0.9 <= elapsed < 3.0, elapsed
+    assert row.status == "pending" and row.attempts == 1 and row.last_status is None and row.last_error
