@@ -26,11 +26,13 @@ def webhook_id(delivery_id: str) -> str:
     return f"msg_{delivery_id}"
 
 
-def retry_at(*, attempts: int, created_at: datetime, now: datetime, settings: Any,
+def retry_at(*, attempts: int, created_at: datetime, now: datetime, settings: Any, at_least_s: float | None = None,
              draw: Any = random.random) -> datetime | None:
     """When attempt `attempts + 1` is due: backoff_s doubling per failed attempt up to backoff_max_s, with
-    jitter (50 to 100 % of that), so receivers that failed together are not hit together again. None
-    when that lies past the retry window (max_age_s after the delivery was written): give up."""
+    jitter (50 to 100 % of that), so receivers that failed together are not hit together again; never
+    sooner than the receiver's Retry-After (`at_least_s`, itself capped at backoff_max_s). None when that
+    lies past the retry window (max_age_s after the delivery was written): give up."""
     delay = min(settings.backoff_max_s, settings.backoff_s * 2 ** max(attempts - 1, 0)) * (0.5 + draw() / 2)
+    delay = max(delay, min(at_least_s or 0.0, settings.backoff_max_s))
     due = now + timedelta(seconds=delay)
     return None if due > created_at + timedelta(seconds=settings.max_age_s) else due

@@ -71,34 +71,37 @@ class WebhookSender:
         return len(rows)
 
     def _attempt(self, delivery_id: str, run_id: str, url: str, attempts: int, created_at: Any) -> None:
-        status, error = self._send(delivery_id, run_id, url)
+        status, error, wait_s = self._send(delivery_id, run_id, url)
         fields: dict[str, Any] = {"attempts": attempts + 1, "last_status": status, "last_error": error}
         if error is None:
             fields.update(status="delivered", delivered_at=utcnow())
         elif status == 410:  # Gone: the receiver wants no more (Standard Webhooks)
             fields.update(status="failed")
         else:
-            due = outbox.retry_at(attempts=attempts + 1, created_at=created_at, now=utcnow(), settings=self.settings)
+            due = outbox.retry_at(attempts=attempts + 1, created_at=created_at, now=utcnow(), settings=self.settings,
+                                  at_least_s=wait_s)
             fields.update({"status": "pending", "next_at": due} if due else {"status": "failed"})
             log.info("webhook of run %s, attempt %d: %s", run_id, attempts + 1, error)
         with self.db.session() as s:
             repo.update_delivery(s, delivery_id, **fields)
 
-    def _send(self, delivery_id: str, run_id: str, url: str) -> tuple[int | None, str | None]:
-        """One attempt: the HTTP status (None when none came) and an error line (None on a 2xx)."""
+    def _send(self, delivery_id: str, run_id: str, url: str) -> tuple[int | None, str | None, float | None]:
+        """One attempt: the HTTP status (None when none came), an error line (None on a 2xx) and the
+        receiver's Retry-After in seconds."""
         secret = self.settings.secret
         if secret is None:
-            return None, "no signing secret is configured (STORYLOOM_WEBHOOKS__SECRET)"
+            return None, "no signing secret is configured (STORYLOOM_WEBHOOKS__SECRET)", None
         try:
             target = resolve(url, allow_list(self.settings.allow))
             body = json.dumps(self.summary(run_id), separators=(",", ":"), ensure_ascii=False).encode()
             sent = signing.headers(signing.signing_key(secret.get_secret_value()), outbox.webhook_id(delivery_id),
                                    int(time.time()), body)
-            status, answer = post(target, sent, body, self.settings.timeout_s)
+            answer = post(target, sent, body, self.settings.timeout_s)
         except Refused as exc:
-            return None, f"refused: {exc}"
+            return None, f"refused: {exc}", None
         except OSError as exc:  # connection refused or reset, timeout, TLS failure, cut off at the deadline
-            return None, f"{type(exc).__name__}: {exc}"[:500]
-        if 200 <= status < 300:
-            return status, None
-        return status, f"HTTP {status}: {answer.decode('utf-8', 'replace')[:300]}"
+            return None, f"{type(exc).__name__}: {exc}"[:500], None
+        if 200 <= answer.status < 300:
+            return answer.status, None, None
+        text = answer.text.decode("utf-8", "replace")[:300]
+        return answer.status, f"HTTP {answer.status}: {text}", answer.retry_after

@@ -7,6 +7,7 @@ import http.client
 import socket
 import ssl
 import threading
+from dataclasses import dataclass
 
 from agent.webhooks.target import Target
 
@@ -33,9 +34,18 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
-def post(target: Target, headers: dict[str, str], body: bytes, timeout: float) -> tuple[int, bytes]:
-    """POST `body`; returns the status and the start of the answer. OSError on any network failure,
-    including the deadline (the socket is shut down under a receiver that answers too slowly)."""
+@dataclass(frozen=True)
+class Answer:
+    """What came back: the status, the start of the body, and a Retry-After in seconds when one was given."""
+
+    status: int
+    text: bytes
+    retry_after: float | None = None
+
+
+def post(target: Target, headers: dict[str, str], body: bytes, timeout: float) -> Answer:
+    """POST `body`; returns the answer. OSError on any network failure, including the deadline (the socket
+    is shut down under a receiver that answers too slowly)."""
     kind = _PinnedHTTPS if target.scheme == "https" else _PinnedHTTP
     conn, cut = kind(target, timeout), threading.Event()
     timer = threading.Timer(timeout, _cut_off, (conn, cut))
@@ -44,7 +54,7 @@ def post(target: Target, headers: dict[str, str], body: bytes, timeout: float) -
     try:
         conn.request("POST", target.path, body=body, headers={**headers, "user-agent": USER_AGENT})
         response = conn.getresponse()
-        answer = response.status, response.read(MAX_RESPONSE_BYTES)
+        answer = Answer(response.status, response.read(MAX_RESPONSE_BYTES), _seconds(response.getheader("retry-after")))
     except http.client.HTTPException as exc:  # a malformed answer counts as a failed attempt
         raise OSError(f"bad HTTP answer: {type(exc).__name__}") from None
     finally:
@@ -53,6 +63,11 @@ def post(target: Target, headers: dict[str, str], body: bytes, timeout: float) -
     if cut.is_set():  # what was read before the cut may parse as a whole answer: it is not one
         raise TimeoutError(f"no complete answer within {timeout:g} s")
     return answer
+
+
+def _seconds(value: str | None) -> float | None:
+    """Retry-After in seconds (the HTTP-date form is ignored: the backoff applies)."""
+    return float(value) if value and value.strip().isdigit() and len(value.strip()) < 10 else None
 
 
 def _cut_off(conn: http.client.HTTPConnection, cut: threading.Event) -> None:

@@ -19,6 +19,7 @@ from agent.settings import WebhookSettings
 from agent.webhooks import signing
 from agent.webhooks.sender import WebhookSender
 from memory import repo
+from memory.tables import utcnow
 from tests.fixtures.webhook_receiver import SECRET, Receiver
 
 
@@ -135,3 +136,16 @@ def test_a_receiver_that_drips_its_answer_is_cut_off_at_the_deadline(runtime):
     row = _delivery(runtime, run_id)
     assert 0.9 <= elapsed < 3.0, elapsed
     assert row.status == "pending" and row.attempts == 1 and row.last_status is None and row.last_error
+
+
+def test_a_retry_after_from_the_receiver_is_honoured(runtime):
+    receiver = Receiver(lambda delivery, earlier: (503, {"Retry-After": "120"}))
+    try:
+        run_id = _ended_run(runtime, receiver.url)
+        before = utcnow()
+        assert _send(runtime) == 1  # the backoff alone would wait 2.5 to 5 s
+    finally:
+        receiver.close()
+    row = _delivery(runtime, run_id)
+    assert row.status == "pending" and row.last_status == 503
+    assert 120 <= (row.next_at - before).total_seconds() < 125

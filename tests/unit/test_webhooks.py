@@ -87,6 +87,10 @@ def test_retries_back_off_exponentially_with_jitter_and_stop_after_the_window():
 
     assert [delay(n, 1.0) for n in (1, 2, 3, 4, 5, 6)] == [5, 10, 20, 40, 60, 60]
     assert [delay(n, 0.0) for n in (1, 2, 3)] == [2.5, 5, 10]  # jitter: half to all of the delay
+    after = outbox.retry_at(attempts=1, created_at=start, now=start, settings=settings, at_least_s=30, draw=lambda: 1)
+    assert (after - start).total_seconds() == 30  # a receiver's Retry-After, capped at backoff_max_s
+    capped = outbox.retry_at(attempts=1, created_at=start, now=start, settings=settings, at_least_s=10**6)
+    assert (capped - start).total_seconds() == 60
     late = start + timedelta(seconds=3590)
     assert outbox.retry_at(attempts=3, created_at=start, now=late, settings=settings) is None
 
