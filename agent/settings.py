@@ -8,9 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agent.webhooks.signing import signing_key
+from agent.webhooks.target import allow_list
 from tools.profiles import resolve_profile
 
 Profile = Literal["auto", "offline", "cpu", "gpu"]
@@ -124,6 +126,38 @@ class NarrationSettings(BaseModel):
     max_cue_wer: float = Field(default=0.05, ge=0, le=1, description="Round-trip WER allowed per spoken cue.")
 
 
+class WebhookSettings(BaseModel):
+    """Signed webhooks (Standard Webhooks): where a run's summary is POSTed when it ends, and the limits."""
+
+    secret: SecretStr | None = Field(
+        default=None, description="Signing secret, `whsec_` + base64 of 24 to 64 random bytes; empty = requests "
+        "with a webhook_url are refused (422).",
+    )
+    allow: str = Field(
+        default="", description="Comma-separated hosts, addresses or networks a webhook may reach although they "
+        "are not public (e.g. `127.0.0.1,10.0.0.0/8,hooks.internal`); anything else private is refused.",
+    )
+    timeout_s: float = Field(default=15.0, gt=0, le=120, description="Longest one delivery attempt may take.")
+    max_age_s: float = Field(default=86400.0, gt=0, description="Retries stop this long after the run ended.")
+    backoff_s: float = Field(default=5.0, gt=0, description="Wait before the first retry; doubles each time "
+                             "(with jitter) up to backoff_max_s.")
+    backoff_max_s: float = Field(default=3600.0, gt=0, description="Longest wait between two attempts.")
+    poll_s: float = Field(default=2.0, gt=0, description="How often the sender looks for due deliveries.")
+
+    @field_validator("secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value():
+            signing_key(value.get_secret_value())  # ValueError naming what is wrong
+        return value or None
+
+    @field_validator("allow")
+    @classmethod
+    def _allow_entries(cls, value: str) -> str:
+        allow_list(value)  # ValueError naming a bad entry
+        return value
+
+
 class Settings(BaseSettings):
     """Storyloom's settings. Environment variables: STORYLOOM_<FIELD>, STORYLOOM_<GROUP>__<FIELD>."""
 
@@ -155,6 +189,8 @@ class Settings(BaseSettings):
     narration: NarrationSettings = Field(
         default_factory=NarrationSettings, description="Accessibility narration (STORYLOOM_NARRATION__*)."
     )
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings, description="Signed webhooks "
+                                      "(STORYLOOM_WEBHOOKS__*).")
 
     @property
     def db_url(self) -> str:

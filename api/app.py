@@ -16,6 +16,7 @@ from agent.narrate.run import discard_uploads, sweep_uploads
 from agent.runtime import Runtime
 from agent.service.events import TERMINAL
 from agent.service.runner import Runner
+from agent.webhooks.sender import WebhookSender
 from api.docs import install_docs
 from api.errors import UsageError, install_handlers
 from api.limits import RequestGate
@@ -23,6 +24,7 @@ from api.metrics import Metrics
 from api.notify import EventNotifier
 from api.routes import assets, briefs, narrations, ops, runs, sessions, studio
 from api.streams import StreamSlots
+from api.views import webhook_body
 
 
 def create_app(rt: Runtime) -> FastAPI:
@@ -32,11 +34,16 @@ def create_app(rt: Runtime) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.notifier.bind(asyncio.get_running_loop())
         app.state.runner.start()
+<<<<<<< HEAD
         await asyncio.to_thread(sweep_uploads, app.state.rt)  # what a crash left between a job's end and clean-up
+=======
+        app.state.webhooks.start()
+>>>>>>> h-webhook
         try:
             yield
         finally:
             app.state.runner.stop()
+            app.state.webhooks.stop()
 
     overlapping = roots_overlapping(rt.settings.narration.library_roots, rt.settings.data_dir)
     if overlapping:
@@ -47,16 +54,19 @@ def create_app(rt: Runtime) -> FastAPI:
     server = rt.settings.server
     runner = Runner(rt, server.workers)
     metrics, notifier = Metrics(rt, runner), EventNotifier()
+    webhooks = WebhookSender(rt.db, rt.settings.webhooks, lambda run_id: webhook_body(rt, run_id))
 
     def on_event(run_id: str, event: dict) -> None:  # after each event's commit, in the emitting thread
         metrics.observe(run_id, event)  # finished steps feed the duration histogram
         notifier.publish(run_id)  # the run's event streams read it at once
         if event.get("type") in TERMINAL:
             discard_uploads(rt, run_id)  # an upload job's folder goes however the job ended
+            webhooks.wake()  # its webhook (if any) was written with the end: send it now, not at the next poll
 
     runner.on_event = on_event
     app.state.streams = StreamSlots(server.max_streams_per_key, server.max_streams)
     app.state.rt, app.state.runner, app.state.metrics, app.state.notifier = rt, runner, metrics, notifier
+    app.state.webhooks = webhooks
     install_handlers(app)
     app.add_middleware(RequestGate, db=rt.db, max_json=server.max_body_bytes, max_upload=server.max_upload_bytes,
                        body_idle_s=server.body_idle_s)

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from agent.runtime import Runtime
 from agent.service.queue import InFlightLimit
 from agent.service.runner import Runner
+from agent.webhooks.target import Refused, allow_list, resolve
 from api import sse
 from api.auth import require_key
 from api.errors import ApiError
@@ -57,6 +58,21 @@ async def check_in_flight(request: Request, owner: str) -> None:
     active = await run_in_threadpool(runner(request).in_flight, owner)
     if active >= limit:
         raise _limited(InFlightLimit(active, limit))
+
+
+async def checked_webhook(request: Request, url: str | None) -> str | None:
+    """The request's webhook_url when Storyloom may call it (a DNS lookup, in a thread), else 422 naming it."""
+    if url is None:
+        return None
+    settings = runtime(request).settings.webhooks
+    if settings.secret is None:
+        raise ApiError(422, "invalid_request", "webhook_url: this server signs no webhooks "
+                       "(STORYLOOM_WEBHOOKS__SECRET is not set)")
+    try:
+        await run_in_threadpool(resolve, url, allow_list(settings.allow))
+    except Refused as exc:
+        raise ApiError(422, "invalid_request", f"webhook_url: {exc}") from None
+    return url
 
 
 def _limited(exc: InFlightLimit) -> ApiError:

@@ -58,6 +58,25 @@ class AssetBrief(BaseModel):
     scores: dict[str, float] = Field(default_factory=dict)
 
 
+# A run's webhook: checked (scheme, length, a public address or one allowed by setting) before the run is made.
+WEBHOOK_URL_HELP = ("http(s) URL that gets the run's summary, signed (Standard Webhooks), when the run ends; "
+                    "private, loopback and link-local addresses are refused unless STORYLOOM_WEBHOOKS__ALLOW "
+                    "lists them.")
+WebhookUrl = Annotated[str | None, Field(max_length=2048, description=WEBHOOK_URL_HELP)]
+
+
+class WebhookOut(BaseModel):
+    id: str | None = Field(default=None, description="The webhook-id header, the same on every attempt "
+                           "(null until the run ends).")
+    url: str
+    status: str = Field(description="waiting (the run goes on) | pending | delivered | failed (given up)")
+    attempts: int = 0
+    last_status: int | None = Field(default=None, description="HTTP status of the last attempt.")
+    last_error: str | None = None
+    next_attempt_at: str | None = None
+    delivered_at: str | None = None
+
+
 class RunOut(BaseModel):
     id: str
     kind: str
@@ -78,6 +97,7 @@ class RunOut(BaseModel):
     assets: list[AssetBrief] = Field(default_factory=list)
     cost: dict[str, Any] | None = Field(default=None, description=(
         "seconds, seconds_by_role (model role -> seconds), model_calls, cache_hits, critic_seconds, critic_share"))
+    webhook: WebhookOut | None = Field(default=None, description="The run's webhook delivery, when it asked for one.")
 
 
 class RunList(BaseModel):

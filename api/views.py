@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from agent.json_tree import leaves
 from agent.runtime import Runtime
-from agent.service.summary import iso, summarize
+from agent.service.summary import iso, summarize, webhook_view
 from api.errors import not_found
 from memory import repo
 from memory.tables import TERMINAL_STATUSES, Asset, ChatSession, Run, is_id
@@ -54,7 +54,7 @@ def run_out(rt: Runtime, run_id: str, owner: str | None = None) -> dict[str, Any
     if cached is not None:
         if owner is not None and cached[0] != owner:
             raise not_found("run")
-        return cached[1]
+        return _fresh_webhook(rt, run_id, cached[1])
     with rt.db.session() as s:
         run = owned_run(s, run_id, owner) if owner is not None else repo.get_run(s, run_id)
         finished, owner_of = _finished(s, run), run.api_key_id if run else None
@@ -66,6 +66,19 @@ def run_out(rt: Runtime, run_id: str, owner: str | None = None) -> dict[str, Any
             while len(_FINISHED) > FINISHED_VIEWS:
                 _FINISHED.popitem(last=False)
     return view
+
+
+def _fresh_webhook(rt: Runtime, run_id: str, view: dict[str, Any]) -> dict[str, Any]:
+    """A finished run's view with its webhook's delivery status as it is now (the rest does not change)."""
+    if view.get("webhook") is None:
+        return view
+    with rt.db.session() as s:
+        return {**view, "webhook": webhook_view(s, repo.get_run(s, run_id))}
+
+
+def webhook_body(rt: Runtime, run_id: str) -> dict[str, Any]:
+    """What a run's webhook carries: the run as GET /v1/runs/{id} shows it, less the delivery's own status."""
+    return {k: v for k, v in run_out(rt, run_id).items() if k != "webhook"}
 
 
 def _finished(s: Session, run: Run | None) -> bool:

@@ -36,6 +36,8 @@ UNFINISHED_STATUSES = ("queued", "running")
 TERMINAL_STATUSES = ("succeeded", "failed", "cancelled", "declined")
 STEP_STATUSES = ("pending", "running", "succeeded", "failed", "skipped")
 ASSET_KINDS = ("image", "audio", "video", "subtitles", "document")
+# pending: not delivered yet (retries go on); delivered: a 2xx came back; failed: given up (410, or too old).
+WEBHOOK_STATUSES = ("pending", "delivered", "failed")
 
 # Named constraints make batch migrations on SQLite (which recreate tables) predictable.
 NAMING_CONVENTION = {
@@ -282,3 +284,22 @@ class Event(Base):
     type: Mapped[str] = mapped_column(String(50))
     data: Mapped[dict[str, Any]] = mapped_column(JSONDict, default=dict)
     created_at: Mapped[datetime] = _created()
+
+
+class WebhookDelivery(Base):
+    """The outbox of signed webhooks: one row per run that asked for one, written with the run's terminal
+    event, so a crash can lose neither. `webhook-id` is `msg_<id>`, the same on every retry."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[str] = _id()
+    run_id: Mapped[str] = mapped_column(String(32), ForeignKey("runs.id"), unique=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # one of WEBHOOK_STATUSES
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When the next attempt is due; a sender that takes a row moves it past its attempt's timeout.
+    next_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = _created()
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -37,7 +37,7 @@ def create_session(rt: Runtime, *, api_key_id: str | None = None, title: str | N
 
 
 def start_turn(rt: Runtime, session_id: str, content: str, *, api_key_id: str | None = None, seed: int = 0,
-               budget: Budget | None = None) -> str:
+               budget: Budget | None = None, webhook_url: str | None = None) -> str:
     """Create the run the user's message asks for (queued, not executed) and record the message with it,
     in one transaction; returns the run's id.
 
@@ -51,7 +51,8 @@ def start_turn(rt: Runtime, session_id: str, content: str, *, api_key_id: str | 
         base = _base_story(s, session_id)
         base_run = (base.id, base.seed or 0, dict(base.info["storyboard"]["board"])) if base else None
     edit = parse_edit(content, scenes=len(base_run[2]["scenes"]) if base_run else None)
-    turn = {"session_id": session_id, "api_key_id": owner, "message": content}  # the message commits with its run
+    turn = {"session_id": session_id, "api_key_id": owner, "message": content,  # the message commits with its run
+            "webhook_url": webhook_url}
     if edit is not None and base_run is not None:
         base_id, base_seed, board = base_run
         info = {"scenes": len(board["scenes"]), "chat": {"base_run": base_id, "edit": asdict(edit), "board": board},

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from agent.webhooks import outbox
 from memory import repo
 from memory.db import Database
 from memory.tables import TERMINAL_STATUSES
@@ -24,8 +25,8 @@ def record(db: Database, run_id: str, event: dict[str, Any]) -> int:
 
 def finish(db: Database, run_id: str, status: str, error: str | None,
            also: Callable[[Session, Any], None] = lambda s, run: None) -> dict[str, Any] | None:
-    """End the run: its final status, what `also` writes (the chat reply) and its terminal event, in ONE
-    transaction, so no crash can leave a finished run without its terminal event or the reverse.
+    """End the run: its final status, what `also` writes (the chat reply), its webhook delivery and its
+    terminal event, in ONE transaction, so no crash can leave a finished run without its terminal event or the reverse.
     Returns the stored event; None when the run already has its terminal event (it ended before)."""
     with db.session() as s:
         if repo.has_terminal_event(s, run_id):
@@ -33,6 +34,7 @@ def finish(db: Database, run_id: str, status: str, error: str | None,
         run = repo.get_run(s, run_id)
         repo.update_run(s, run_id, status=status, error=error, finished_at=run.finished_at or datetime.now(UTC))
         also(s, run)
+        outbox.enqueue(s, run)  # the run's webhook, when it asked for one: sent once this commits
         data = {"status": status, "error": error}
         return {"type": status, **data, "id": repo.add_event(s, run_id=run_id, type=status, data=data).id}
 

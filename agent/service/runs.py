@@ -27,6 +27,7 @@ from agent.runtime import Runtime
 from agent.service import events
 from agent.service.budget import Meter, budget_info
 from agent.service.summary import summarize
+from agent.webhooks import outbox
 from memory import repo
 from memory.tables import TERMINAL_STATUSES
 
@@ -36,11 +37,13 @@ log = logging.getLogger("storyloom.service")
 def create_run(rt: Runtime, *, kind: str, request: str, seed: int = 0, info: dict[str, Any] | None = None,
                out_dir: Path | None = None, session_id: str | None = None, api_key_id: str | None = None,
                idempotency_key: str | None = None, request_hash: str | None = None,
-               message: str | None = None) -> str:
+               message: str | None = None, webhook_url: str | None = None) -> str:
     """A queued run of `kind`; `info` is what its planner reads (scenes, a brief, a chat edit...).
     Its outputs go to `out_dir`, by default `<data dir>/outputs/<run id>`. `message` is the user's
     message of a chat turn: it is recorded in the run's session in the same transaction as the run
-    (and titles an untitled session), so no crash leaves a turn without its run or the reverse."""
+    (and titles an untitled session), so no crash leaves a turn without its run or the reverse.
+    `webhook_url` (checked by the caller) gets the run's summary, signed, when the run ends."""
+    info = {**(info or {}), outbox.INFO_KEY: webhook_url} if webhook_url else info
     with rt.db.session() as s:
         run = repo.create_run(s, kind=kind, request=request, profile=rt.profile, seed=seed, session_id=session_id,
                               api_key_id=api_key_id)

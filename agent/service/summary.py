@@ -4,10 +4,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from agent.deliver import family
 from agent.recipes.story_checks import run_adherence
 from agent.runtime import Runtime
 from agent.service.cost import run_cost
+from agent.webhooks import outbox
 from memory import repo
 
 
@@ -35,7 +38,24 @@ def summarize(rt: Runtime, run_id: str) -> dict[str, Any]:
                 "storyboard_notes": run.info.get("storyboard", {}).get("notes", []),
                 "adherence": run_adherence(run.request, run.info.get("storyboard", {})),
                 "capability": run.info.get("capability"),
-                "steps": steps, "assets": listed, "cost": run_cost(s, run, rows, assets)}
+                "steps": steps, "assets": listed, "cost": run_cost(s, run, rows, assets),
+                "webhook": webhook_view(s, run)}
+
+
+def webhook_view(s: Session, run) -> dict[str, Any] | None:
+    """Where the run's webhook stands: None when it asked for none; `waiting` until the run ends, then the
+    outbox row's pending, delivered or failed with its attempts."""
+    url = (run.info or {}).get(outbox.INFO_KEY)
+    if not url:
+        return None
+    delivery = repo.get_delivery(s, run.id)
+    if delivery is None:
+        return {"id": None, "url": url, "status": "waiting", "attempts": 0, "last_status": None, "last_error": None,
+                "next_attempt_at": None, "delivered_at": None}
+    return {"id": outbox.webhook_id(delivery.id), "url": url, "status": delivery.status,
+            "attempts": delivery.attempts, "last_status": delivery.last_status, "last_error": delivery.last_error,
+            "next_attempt_at": iso(delivery.next_at) if delivery.status == "pending" else None,
+            "delivered_at": iso(delivery.delivered_at)}
 
 
 def run_header(run) -> dict[str, Any]:

@@ -14,21 +14,29 @@ from starlette.concurrency import run_in_threadpool
 
 from agent.recipes.brief import Brief
 from agent.service.runs import create_brief_run
-from api.deps import ERRORS, Owner, run_json, runtime, start_run
+from api.deps import ERRORS, Owner, checked_webhook, run_json, runtime, start_run
 from api.errors import ApiError
-from api.schemas import ErrorBody, RunOut, nul_field
+from api.schemas import ErrorBody, RunOut, WebhookUrl, nul_field
 from memory import repo
 
 router = APIRouter(prefix="/v1/briefs", tags=["briefs"], responses=ERRORS)
+
+
+class BriefRequest(Brief):
+    """A brief, and where to be told when its run ends."""
+
+    webhook_url: WebhookUrl = None
 
 
 @router.post("", response_model=RunOut, status_code=202,
              responses={200: {"model": RunOut, "description": "A repeat of an earlier request (same Idempotency-Key "
                               "and body): the run it started."}, 429: {"model": ErrorBody}},
              summary="Submit a content brief; answers 202 with the queued run")
-async def submit_brief(request: Request, brief: Brief, owner: Owner,
+async def submit_brief(request: Request, asked: BriefRequest, owner: Owner,
                        idempotency_key: Annotated[str | None, Header(max_length=200)] = None):
-    body = brief.model_dump(mode="json")
+    # A repeat must match the first body, webhook_url included (absent, it leaves the hash as it was).
+    body = asked.model_dump(mode="json", exclude={"webhook_url"} if asked.webhook_url is None else None)
+    brief = Brief.model_validate(asked.model_dump(exclude={"webhook_url"}))
     if where := nul_field(body):
         raise ApiError(422, "invalid_request", f"{where[5:]}: text may not contain NUL (\\u0000) characters")
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
@@ -36,10 +44,11 @@ async def submit_brief(request: Request, brief: Brief, owner: Owner,
         earlier = await run_in_threadpool(_earlier, request, owner, idempotency_key, digest)
         if earlier:
             return await run_json(request, earlier, 200)
+    webhook_url = await checked_webhook(request, asked.webhook_url)
 
     def create() -> str:
         return create_brief_run(runtime(request), brief, api_key_id=owner, idempotency_key=idempotency_key,
-                                request_hash=digest)
+                                request_hash=digest, webhook_url=webhook_url)
 
     try:
         run_id = await start_run(request, owner, create)

@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -18,9 +18,9 @@ from agent.narrate.library import inside
 from agent.narrate.run import NarrationJob, output_assets
 from agent.service.runs import create_narration_run
 from agent.service.summary import run_header
-from api.deps import ERRORS, Owner, check_in_flight, runtime, start_run
+from api.deps import ERRORS, Owner, check_in_flight, checked_webhook, runtime, start_run
 from api.errors import ApiError
-from api.schemas import ErrorBody
+from api.schemas import WEBHOOK_URL_HELP, ErrorBody, WebhookUrl
 from api.views import owned_run
 from memory import repo
 
@@ -37,6 +37,7 @@ class NarrationRequest(BaseModel):
     paths: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(min_length=1, max_length=200,
                              description="Files or folders inside the library roots"
                              " (STORYLOOM_NARRATION__LIBRARY_ROOTS); relative paths start at the first root.")
+    webhook_url: WebhookUrl = None
 
 
 class NarrationItem(BaseModel):
@@ -67,8 +68,9 @@ async def narrate_library(request: Request, body: NarrationRequest, owner: Owner
     if not roots:
         raise ApiError(422, "invalid_request", "no library roots are configured "
                        "(STORYLOOM_NARRATION__LIBRARY_ROOTS); upload files to /v1/narrations/upload instead")
+    webhook_url = await checked_webhook(request, body.webhook_url)
     paths = await run_in_threadpool(_library_paths, body.paths, roots, runtime(request).settings.data_dir)
-    return await _start(request, owner, paths, list(roots))
+    return await _start(request, owner, paths, list(roots), webhook_url=webhook_url)
 
 
 def _library_paths(raw: list[str], roots: list[Path], data_dir: Path) -> list[Path]:
@@ -93,12 +95,15 @@ def _library_paths(raw: list[str], roots: list[Path], data_dir: Path) -> list[Pa
              responses={400: {"model": ErrorBody}, 413: {"model": ErrorBody}, 415: {"model": ErrorBody},
                         429: {"model": ErrorBody}}, form_limits=FORM_LIMITS,
              summary=f"Describe uploaded media files (multipart form field `files`, at most {MAX_UPLOADS})")
-async def narrate_uploads(request: Request, owner: Owner, files: Annotated[list[UploadFile], File()]) -> dict:
+async def narrate_uploads(request: Request, owner: Owner, files: Annotated[list[UploadFile], File()],
+                          webhook_url: Annotated[str | None, Form(max_length=2048, description=WEBHOOK_URL_HELP)]
+                          = None) -> dict:
     await check_in_flight(request, owner)  # before storing anything
+    webhook_url = await checked_webhook(request, webhook_url)
     folder = runtime(request).settings.data_dir.resolve() / "uploads" / uuid.uuid4().hex
     try:
         await run_in_threadpool(_save_uploads, files, folder)
-        return await _start(request, owner, [folder], [folder], uploaded=True)
+        return await _start(request, owner, [folder], [folder], uploaded=True, webhook_url=webhook_url)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -127,12 +132,13 @@ def _short(name: str) -> str:
     return name[:150 - len(suffix)] + suffix
 
 
-async def _start(request: Request, owner: str, paths: list[Path], roots: list[Path], uploaded: bool = False) -> dict:
+async def _start(request: Request, owner: str, paths: list[Path], roots: list[Path], uploaded: bool = False,
+                 webhook_url: str | None = None) -> dict:
     rt = runtime(request)
 
     def create() -> str:
         job = NarrationJob(paths=paths, roots=roots, uploaded=uploaded)
-        return create_narration_run(rt, job, api_key_id=owner)
+        return create_narration_run(rt, job, api_key_id=owner, webhook_url=webhook_url)
 
     run_id = await start_run(request, owner, create)
     return await run_in_threadpool(_view, rt, run_id)

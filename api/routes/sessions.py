@@ -13,6 +13,7 @@ from api.deps import (
     ERRORS,
     SSE_RESPONSE,
     Owner,
+    checked_webhook,
     event_stream,
     run_json,
     runtime,
@@ -21,7 +22,7 @@ from api.deps import (
     wants_stream,
 )
 from api.errors import ApiError
-from api.schemas import ErrorBody, RunOut, SessionList, SessionOut, Text
+from api.schemas import ErrorBody, RunOut, SessionList, SessionOut, Text, WebhookUrl
 from api.views import owned_session
 from memory import repo
 from tools.base import RequestSeed
@@ -41,6 +42,7 @@ class Turn(BaseModel):
     seed: RequestSeed = 0
     budget: Budget | None = Field(default=None, description="Limits of the turn's run; past one it ends failed "
                                   "with an error starting 'budget:'.")
+    webhook_url: WebhookUrl = None
 
 
 @router.post("", response_model=SessionOut, status_code=201, summary="Start a chat session")
@@ -83,11 +85,12 @@ async def post_message(request: Request, session_id: str, turn: Turn, owner: Own
     def create() -> str:
         try:
             return chat.start_turn(runtime(request), session_id, turn.content, api_key_id=owner, seed=turn.seed,
-                                   budget=turn.budget)
+                                   budget=turn.budget, webhook_url=turn.webhook_url)
         except ValueError as exc:
             raise ApiError(422, "invalid_request", str(exc)) from None
 
     await run_in_threadpool(check)
+    await checked_webhook(request, turn.webhook_url)
     slot = stream_slot(request, owner) if wants_stream(request) else None  # 429 before the run is made
     try:
         run_id = await start_run(request, owner, create)

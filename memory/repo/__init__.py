@@ -1,5 +1,5 @@
 """Repositories: the only reads and writes the rest of Storyloom does on the memory, one module per
-aggregate (runs, steps, assets and scores, chat sessions, entities, events, API keys).
+aggregate (runs, steps, assets and scores, chat sessions, entities, events, API keys, webhook deliveries).
 
 Each function takes the session first and flushes after adding, so new rows have their ids at once.
 Committing is the caller's job (`Database.session()` commits when its block succeeds). Reads on behalf
@@ -48,14 +48,16 @@ from memory.repo.sessions import (
     update_session,
 )
 from memory.repo.steps import create_step, get_step, get_step_by_id, list_steps, update_step
+from memory.repo.webhooks import add_delivery, claim_due, get_delivery, update_delivery
 
 __all__ = [
-    "add_event", "add_message", "add_score", "count_by_status", "count_in_flight", "create_asset", "create_entity",
-    "create_key", "create_run", "create_session", "create_step", "find_by_idempotency_key", "find_cached",
-    "find_input", "find_key", "find_score", "get_asset", "get_asset_for_run", "get_key", "get_run", "get_session",
-    "get_step", "get_step_by_id", "has_reply", "has_terminal_event", "list_assets", "list_ended_without_event",
-    "list_entities", "list_events", "list_keys", "list_messages", "list_not_ended", "list_run_assets_by_key",
-    "list_run_headers", "list_runs", "list_scores", "list_session_runs", "list_sessions", "list_steps",
-    "list_unfinished", "revoke_key", "session_files", "set_verdict", "step_announced", "update_asset",
-    "update_run", "update_session", "update_step",
+    "add_delivery", "add_event", "add_message", "add_score", "claim_due", "count_by_status", "count_in_flight",
+    "create_asset", "create_entity", "create_key", "create_run", "create_session", "create_step",
+    "find_by_idempotency_key", "find_cached", "find_input", "find_key", "find_score", "get_asset",
+    "get_asset_for_run", "get_delivery", "get_key", "get_run", "get_session", "get_step", "get_step_by_id",
+    "has_reply", "has_terminal_event", "list_assets", "list_ended_without_event", "list_entities", "list_events",
+    "list_keys", "list_messages", "list_not_ended", "list_run_assets_by_key", "list_run_headers", "list_runs",
+    "list_scores", "list_session_runs", "list_sessions", "list_steps", "list_unfinished", "revoke_key",
+    "session_files", "set_verdict", "step_announced", "update_asset", "update_delivery", "update_run",
+    "update_session", "update_step",
 ]
