@@ -61,7 +61,7 @@ class AssetBrief(BaseModel):
 class RunOut(BaseModel):
     id: str
     kind: str
-    status: str = Field(description="queued | running | succeeded | failed | cancelled | declined")
+    status: str = Field(description="queued | running | awaiting_review | succeeded | failed | cancelled | declined")
     profile: str
     title: str | None = None
     request: str

@@ -33,6 +33,7 @@ from memory.repo.runs import (
     list_runs,
     list_session_runs,
     list_unfinished,
+    set_status_if,
     set_verdict,
     update_run,
 )
@@ -54,5 +55,5 @@ __all__ = [
     "get_step", "get_step_by_id", "has_reply", "has_terminal_event", "list_assets", "list_ended_without_event",
     "list_entities", "list_events", "list_keys", "list_messages", "list_run_headers", "list_runs", "list_scores",
     "list_session_runs", "list_sessions", "list_steps", "list_unfinished", "revoke_key", "session_files",
-    "set_verdict", "step_announced", "update_asset", "update_run", "update_session", "update_step",
+    "set_status_if", "set_verdict", "step_announced", "update_asset", "update_run", "update_session", "update_step",
 ]
