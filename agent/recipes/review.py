@@ -149,4 +149,5 @@ def _lock(edit: ScenePatch) -> dict[str, bool]:
 
 def _first(exc: ValidationError) -> tuple[str, str]:
     err = exc.errors()[0]
-    return ".".join(str(p) for p in err.get("loc", ())) or "storyboard", str(err.get("msg", "invalid value"))
+    message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+    return ".".join(str(p) for p in err.get("loc", ())) or "storyboard", message
