@@ -14,6 +14,12 @@ from api.schemas import ErrorBody, RunOut
 router = APIRouter(prefix="/v1/runs", tags=["runs"], responses=ERRORS | {409: {"model": ErrorBody}})
 
 
+@router.get("/{run_id}/review", summary="The storyboard of a run awaiting review, as it will be approved")
+async def get_review(request: Request, run_id: str, owner: Owner) -> dict:
+    board = await run_in_threadpool(_answer, review.current, runtime(request), run_id, owner)
+    return {"storyboard": board.model_dump()}
+
+
 @router.patch("/{run_id}/storyboard", summary="Edit the storyboard of a run awaiting review (scenes by number)")
 async def edit_storyboard(request: Request, run_id: str, patch: BoardPatch, owner: Owner) -> dict:
     board = await run_in_threadpool(_answer, review.edit, runtime(request), run_id, patch, owner)
