@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.fixtures.postgres import HEAVY_BACKENDS
 from tests.fixtures.server import read_sse, serving
 
 TURN = {"content": "a story about a fox in a forest, one scene", "seed": 3, "review": True}
@@ -43,6 +44,7 @@ def _error(response, status: int) -> str:
     return response.json()["error"]["message"]
 
 
+@pytest.mark.parametrize("db_env", HEAVY_BACKENDS, indirect=True)  # PostgreSQL in make test-slow (budget)
 def test_pause_edit_restart_and_two_approves_continue_once(small):
     with serving(small) as api:
         key = api.key()
@@ -105,3 +107,15 @@ def test_approving_a_run_that_never_paused_is_a_conflict(small):
         message = _error(client.post(f"/v1/runs/{run_id}/approve"), 409)
         assert message == "the run is not awaiting review; it is queued"
         assert _error(client.post("/v1/runs/nope/approve"), 404)
+
+
+@pytest.mark.parametrize("db_env", ["sqlite"], indirect=True)
+def test_a_paused_run_is_cancelled_at_once(small):
+    with serving(small) as api, api.client(api.key()) as client:
+        run_id, _ = _paused(client)
+        cancelled = client.post(f"/v1/runs/{run_id}/cancel")
+        assert cancelled.status_code == 202 and cancelled.json()["status"] == "cancelled"
+        assert _error(client.post(f"/v1/runs/{run_id}/approve"), 409).endswith("it is cancelled")
+        with client.stream("GET", f"/v1/runs/{run_id}/events", params={"after": 0}, timeout=60) as stream:
+            types = [e["event"] for e in read_sse(stream)]
+    assert types[-1] == "cancelled" and types.count("cancelled") == 1

@@ -3,12 +3,15 @@
 approved with the keyboard-reachable button, and the story renders from the edited board."""
 from __future__ import annotations
 
+import pytest
+
 from tests.fixtures.browser import assert_accessible
 from tests.fixtures.studio import send_message
 
 LONG = 120_000  # ms: a whole story on a busy 2-core machine
 
 
+@pytest.mark.slow  # a browser and a whole story: make test-slow (the default run's budget)
 def test_a_reviewed_story_is_edited_and_approved(studio, browser):
     key = studio.api.key("review")
     page = studio.page(browser, key)
