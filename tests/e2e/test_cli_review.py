@@ -1,7 +1,7 @@
 """Review on the command line: `storyloom story --review` stops after planning with storyboard.yaml in
 the output folder and the next command; a bad edited file is one line and exit 2; `runs approve`
-renders the edited board. The story and the bad file run as a user runs them (subprocesses, before
-any model loads); the approve runs in this process with the session's loaded models."""
+renders the edited board. The story runs as a user runs it (a subprocess, done before any model
+loads); the approves run in this process with the session's loaded models."""
 from __future__ import annotations
 
 import argparse
@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from api.cli import review as cli_review
+from api.cli.main import main
 from memory import repo
 
 
@@ -33,11 +34,13 @@ def test_story_review_then_approve_the_edited_file(env, runtime, tmp_path, monke
     assert board["scenes"][0]["number"] == 1 and board["scenes"][0]["seed"] == 3
     assert not (out / "story.mp4").exists()
 
+    monkeypatch.setattr(cli_review, "runtime", lambda profile: runtime)  # the session's models, not new ones
     bad = {**board, "scenes": [{**board["scenes"][0], "narration": ""}]}
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump(bad))
-    refused = storyloom(env, "runs", "approve", run_id, "--storyboard", str(tmp_path / "bad.yaml"))
-    assert refused.returncode == 2 and refused.stdout == ""
-    assert refused.stderr.count("\n") == 1 and "scenes.0.narration: must not be empty" in refused.stderr
+    assert main(["runs", "approve", run_id, "--storyboard", str(tmp_path / "bad.yaml")]) == 2
+    refused = capsys.readouterr()
+    assert refused.out == "" and refused.err.count("\n") == 1
+    assert "scenes.0.narration: must not be empty" in refused.err
 
     board["scenes"][0]["picture"] = "a white owl in front of a full moon"
     board_file.write_text(yaml.safe_dump(board))
@@ -45,7 +48,6 @@ def test_story_review_then_approve_the_edited_file(env, runtime, tmp_path, monke
     settings.story.image_size, settings.story.image_steps = 64, 2
     settings.story.video_size, settings.story.video_fps = 64, 4
     settings.critic.max_rounds = 0
-    monkeypatch.setattr(cli_review, "runtime", lambda profile: runtime)  # the session's models, not new ones
     args = argparse.Namespace(run_id=run_id, storyboard=board_file, profile=None, json=True)
     assert cli_review.runs_approve(args) == 0, capsys.readouterr().out[-2000:]
     assert (out / "story.mp4").exists()

@@ -14,8 +14,8 @@ function field(label, control) {
 }
 
 export class ReviewForm {
-  constructor(runId, { onApproved = () => {}, onCancel = () => {} } = {}) {
-    Object.assign(this, { runId, onApproved, onCancel });
+  constructor(runId, { onDone = () => {} } = {}) {
+    Object.assign(this, { runId, onDone });
     this.el = h('section', { class: 'review', hidden: true });
   }
 
@@ -67,15 +67,17 @@ export class ReviewForm {
       const run = await call(`/v1/runs/${id}/approve`, { method: 'POST' });
       this.hide();
       announce('Storyboard approved; rendering');
-      this.onApproved(run);
+      this.onDone(run, true);
     } catch (err) { notify(err.message); this.approveButton.disabled = false; }
   }
 
   async cancel(button) {
     button.disabled = true;
     try {
-      await this.onCancel();
+      const run = await call(`/v1/runs/${encodeURIComponent(this.runId)}/cancel`, { method: 'POST' });
       this.hide();
+      announce('Run cancelled');
+      this.onDone(run, false);
     } catch (err) { notify(err.message); button.disabled = false; }
   }
 

@@ -53,7 +53,7 @@ export class RunCard {
     this.log = h('details', { class: 'log', ontoggle: () => this.log.open && this.replay() },
       h('summary', {}, 'Progress log'), this.logList);
     // A run awaiting review shows its storyboard as a form with Approve and Cancel (review.js).
-    this.reviewForm = new ReviewForm(this.id, { onApproved: (run) => this.approved(run), onCancel: () => this.cancelRun() });
+    this.reviewForm = new ReviewForm(this.id, { onDone: (run, approved) => this.reviewed(run, approved) });
     this.review = this.reviewForm.el;
     this.el = h('article', { class: 'run', 'aria-labelledby': titleId, dataset: { runId: this.id } },
       h('header', {}, this.title, this.statusLine, this.progress, this.controls), this.review, this.boardPart,
@@ -296,15 +296,8 @@ export class RunCard {
     } catch (err) { notify(err.message); button.disabled = false; }
   }
 
-  approved(run) {
-    this.summary = { ...this.summary, ...run };
-    this.boardStale = Boolean(this.board);
-    this.render();
-  }
-
-  async cancelRun() {
-    this.summary = { ...this.summary, ...(await call(`/v1/runs/${this.id}/cancel`, { method: 'POST' })) };
-    announce(`${this.label()}: cancelled`);
+  reviewed(run, approved) { // approved: rendering starts, the board is read again; else it was cancelled
+    Object.assign(this, { summary: { ...this.summary, ...run }, boardStale: approved && Boolean(this.board) });
     this.render();
   }
 
