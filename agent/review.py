@@ -4,7 +4,7 @@ plan recompiled from the approved storyboard when it continues.
 A run asked with `review` (a story, a chat turn, a brief whose story deliverable says `review: true`)
 stops after planning at a LangGraph interrupt; its checkpoint keeps the place, so nothing (no worker,
 no model) is held while it waits, and a restarted server continues it from there once approved. The
-reviewer's board and whether it was approved live in the run's info (`review`).
+reviewer's board and whether it was approved live in the run's info (`review_board`).
 """
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from memory import repo
 from tools.base import ToolError
 
 AWAITING = "awaiting_review"
+# The run info's key of the reviewer's board and whether it was approved ("review": true is the request).
+RECORD = "review_board"
 
 
 def reviewed_deliverable(brief: dict[str, Any]) -> int | None:
@@ -54,14 +56,14 @@ def record_pause(rt: Runtime, run_id: str, board: dict[str, Any]) -> bool:
     """Mark the running run awaiting review with `board`; False when it is no longer running."""
     with rt.db.session() as s:
         info = dict(repo.get_run(s, run_id).info or {})
-        info["review"] = {"board": board, "approved": False}
+        info[RECORD] = {"board": board, "approved": False}
         return repo.set_status_if(s, run_id, expected="running", status=AWAITING, info=info)
 
 
 def approved_board(rt: Runtime, run_id: str) -> dict[str, Any] | None:
     """The board an approve continues with (None unless the run was approved)."""
     with rt.db.session() as s:
-        record = (repo.get_run(s, run_id).info or {}).get("review") or {}
+        record = (repo.get_run(s, run_id).info or {}).get(RECORD) or {}
     return record.get("board") if record.get("approved") else None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.recipes.review import ReviewBoard, merge, parse_board, parse_patch
-from agent.review import AWAITING
+from agent.review import AWAITING, RECORD
 from agent.runtime import Runtime
 from memory import repo
 
@@ -29,7 +29,7 @@ def current(rt: Runtime, run_id: str, owner: str | None = None) -> ReviewBoard:
             raise KeyError(run_id)
         if run.status != AWAITING:
             raise NotAwaitingReview(run.status)
-        return ReviewBoard.model_validate(run.info["review"]["board"])
+        return ReviewBoard.model_validate(run.info[RECORD]["board"])
 
 
 def edit(rt: Runtime, run_id: str, patch: Any, owner: str | None = None) -> dict[str, Any]:
@@ -38,7 +38,7 @@ def edit(rt: Runtime, run_id: str, patch: Any, owner: str | None = None) -> dict
     board = merge(current(rt, run_id, owner), parse_patch(patch)).model_dump()
     with rt.db.session() as s:
         run = repo.get_run(s, run_id)
-        info = {**(run.info or {}), "review": {"board": board, "approved": False}}
+        info = {**(run.info or {}), RECORD: {"board": board, "approved": False}}
         if not repo.set_status_if(s, run_id, expected=AWAITING, info=info):
             raise NotAwaitingReview(repo.get_run(s, run_id).status)
     return board
@@ -54,11 +54,11 @@ def approve(rt: Runtime, run_id: str, board: Any = None, owner: str | None = Non
         if run is None:
             raise KeyError(run_id)
         if not repo.set_status_if(s, run_id, expected=AWAITING, status="queued"):
-            if ((repo.get_run(s, run_id).info or {}).get("review") or {}).get("approved"):
+            if ((repo.get_run(s, run_id).info or {}).get(RECORD) or {}).get("approved"):
                 return False
             raise NotAwaitingReview(repo.get_run(s, run_id).status)
         info = dict(repo.get_run(s, run_id).info or {})
-        info["review"] = {"board": given or info["review"]["board"], "approved": True}
+        info[RECORD] = {"board": given or info[RECORD]["board"], "approved": True}
         repo.update_run(s, run_id, info=info)
     return True
 
