@@ -1,4 +1,4 @@
-"""The run graph: plan → execute (one wave of ready steps per pass) → critique ⇄ revise → deliver.
+"""The run graph: plan → (review) → execute (one wave of ready steps per pass) → critique ⇄ revise → deliver.
 
 Executing one wave per pass gives a checkpoint after every wave, so a resumed run does not redo
 finished steps. This module is wiring and pure routers; the nodes are in `agent.nodes`.
@@ -17,11 +17,13 @@ def build_graph(checkpointer=None):
     from langgraph.graph import END, START, StateGraph
 
     graph = StateGraph(RunState)
-    for name in ("plan", "execute", "critique", "revise", "deliver"):
+    for name in ("plan", "review", "execute", "critique", "revise", "deliver"):
         graph.add_node(name, getattr(nodes, name))
     graph.add_edge(START, "plan")
     # A failed or declined plan goes straight to deliver, which records the failure.
     graph.add_conditional_edges("plan", route_after_plan)
+    # A run asked with review pauses there (an interrupt) until its storyboard is approved.
+    graph.add_conditional_edges("review", route_after_review)
     # Loop over waves until every step is done; any failure or cancel ends the run.
     graph.add_conditional_edges("execute", route_after_execute)
     # Failing candidates get another round while rounds are left; rebuilt winners re-run dependents.
@@ -32,8 +34,14 @@ def build_graph(checkpointer=None):
     return graph.compile(checkpointer=checkpointer)
 
 
-def route_after_plan(state: RunState) -> Literal["execute", "deliver"]:
-    return "deliver" if state.get("status") in ("failed", "declined") else "execute"
+def route_after_plan(state: RunState) -> Literal["review", "execute", "deliver"]:
+    if state.get("status") in ("failed", "declined"):
+        return "deliver"
+    return "review" if state.get("review") else "execute"
+
+
+def route_after_review(state: RunState) -> Literal["execute", "deliver"]:
+    return "deliver" if state.get("status") in ("failed", "cancelled") else "execute"
 
 
 def route_after_execute(state: RunState) -> Literal["execute", "critique", "deliver"]:

@@ -1,4 +1,5 @@
-"""The graph's nodes: plan, execute (one wave of ready steps), critique, revise, deliver.
+"""The graph's nodes: plan, review (a pause for the reviewer), execute (one wave of ready steps),
+critique, revise, deliver.
 
 Each is a module-level function of `(state, config)` returning a partial state, as in LangGraph's
 templates. What a node needs from the process comes in `config["configurable"]`: the `runtime`, the
@@ -11,11 +12,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from agent import critic
+from agent import review as reviewing
 from agent import revise as revision
 from agent.deliver import deliver_run
 from agent.executor import Executor
 from agent.plan_schema import Plan
 from agent.planning.dispatch import Declined, plan_run
+from agent.recipes.review import BoardError
 from agent.runtime import Runtime
 from agent.state import RunState
 from tools.base import ToolError
@@ -44,6 +47,25 @@ def plan(state: RunState, config: RunnableConfig) -> dict[str, Any]:
         return {"status": "failed", "error": f"planning failed: {exc}"}
     return {"plan": made.model_dump(), "outputs": {}, "status": "running", "round": 0,
             "max_rounds": rt.settings.critic.max_rounds}
+
+
+def review(state: RunState, config: RunnableConfig) -> dict[str, Any]:
+    """Pause for the reviewer (a LangGraph interrupt carrying the storyboard); on approve, continue with
+    the plan recompiled from the approved board. A run without a storyboard passes straight on."""
+    if executor_of(state, config).cancelled():
+        return {"status": "cancelled", "error": "cancelled"}
+    from langgraph.types import interrupt
+
+    rt = runtime_of(config)
+    board = reviewing.shown(rt, state["run_id"])
+    if board is None:
+        return {}
+    approved = interrupt({"storyboard": board})  # the first pass stops here; a resume returns the board
+    try:
+        made = reviewing.apply(rt, state["run_id"], approved)
+    except (ToolError, BoardError) as exc:
+        return {"status": "failed", "error": f"the approved storyboard cannot be used: {exc}"}
+    return {"plan": made.model_dump(), "outputs": {}}
 
 
 def execute(state: RunState, config: RunnableConfig) -> dict[str, Any]:

@@ -56,6 +56,7 @@ class StoryRequest(BaseModel):
     scenes: int = Field(default=3, ge=1, le=24)
     seed: RequestSeed = 0
     budget: Budget | None = None
+    review: bool = False  # pause after planning until the storyboard is approved
 
 
 class FreeformRequest(BaseModel):
@@ -64,3 +65,4 @@ class FreeformRequest(BaseModel):
     request: Annotated[str, Field(max_length=MAX_REQUEST_CHARS), _not_blank("request")]
     seed: RequestSeed = 0
     budget: Budget | None = None
+    review: bool = False  # a story (or story edit) pauses after planning until its storyboard is approved

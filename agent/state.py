@@ -8,6 +8,7 @@ from typing import Annotated, Any, TypedDict
 
 class RunState(TypedDict, total=False):
     run_id: str
+    review: bool  # pause after planning until the storyboard is approved
     plan: dict[str, Any]
     outputs: dict[str, dict[str, str]]  # step id -> output slot -> asset id (the current winners)
     status: str  # running | succeeded | failed | cancelled

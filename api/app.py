@@ -22,7 +22,7 @@ from api.errors import UsageError, install_handlers
 from api.limits import RequestGate
 from api.metrics import Metrics
 from api.notify import EventNotifier
-from api.routes import assets, briefs, narrations, ops, runs, sessions, studio
+from api.routes import assets, briefs, narrations, ops, review, runs, sessions, studio
 from api.streams import StreamSlots
 from api.views import webhook_body
 
@@ -34,11 +34,8 @@ def create_app(rt: Runtime) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.notifier.bind(asyncio.get_running_loop())
         app.state.runner.start()
-<<<<<<< HEAD
         await asyncio.to_thread(sweep_uploads, app.state.rt)  # what a crash left between a job's end and clean-up
-=======
         app.state.webhooks.start()
->>>>>>> h-webhook
         try:
             yield
         finally:
@@ -70,7 +67,7 @@ def create_app(rt: Runtime) -> FastAPI:
     install_handlers(app)
     app.add_middleware(RequestGate, db=rt.db, max_json=server.max_body_bytes, max_upload=server.max_upload_bytes,
                        body_idle_s=server.body_idle_s)
-    for module in (sessions, briefs, narrations, runs, assets, ops, studio):
+    for module in (sessions, briefs, narrations, runs, review, assets, ops, studio):
         app.include_router(module.router)
     install_docs(app)
     return app

@@ -80,7 +80,7 @@ class WebhookOut(BaseModel):
 class RunOut(BaseModel):
     id: str
     kind: str
-    status: str = Field(description="queued | running | succeeded | failed | cancelled | declined")
+    status: str = Field(description="queued | running | awaiting_review | succeeded | failed | cancelled | declined")
     profile: str
     title: str | None = None
     request: str

@@ -30,8 +30,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 # Documented values of the string "enum" columns. Plain strings (not database enums) so a new
 # value needs no migration on PostgreSQL.
 RUN_KINDS = ("story", "brief", "narration", "freeform")
-RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "declined")
+RUN_STATUSES = ("queued", "running", "awaiting_review", "succeeded", "failed", "cancelled", "declined")
 UNFINISHED_STATUSES = ("queued", "running")
+# awaiting_review: paused after planning until its storyboard is approved; it holds no worker and is
+# neither unfinished (nothing resumes it on a restart) nor terminal.
 # declined: the capability check found nothing Storyloom can do for the request (or a named file is absent).
 TERMINAL_STATUSES = ("succeeded", "failed", "cancelled", "declined")
 STEP_STATUSES = ("pending", "running", "succeeded", "failed", "skipped")

@@ -85,6 +85,7 @@ class StorySpec(_Spec):
     prompt: str | None = Field(default=None, min_length=1, max_length=1000,
                            description="What the story is about; empty = the brief's goal for its audience.")
     scenes: int = Field(default=3, ge=1, le=6, description="How many scenes.")
+    review: bool = Field(default=False, description="Pause after planning until its storyboard is approved.")
 
 
 Deliverable = Annotated[ImageSpec | VideoSpec | NarrationSpec | CaptionSpec | StorySpec, Field(discriminator="kind")]

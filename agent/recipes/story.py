@@ -27,7 +27,7 @@ from agent.recipes.story_subjects import Subject, Subjects, find_subjects
 from agent.recipes.storyboard import Scene, Storyboard
 from agent.settings import StorySettings
 
-__all__ = ["StoryboardResult", "compile_plan", "scene_problem", "write_storyboard"]
+__all__ = ["StoryboardResult", "compile_plan", "scene_problem", "scene_seed_of", "write_storyboard"]
 
 SYSTEM = "You write short picture-book stories for children. Answer only with JSON."
 SCENE_TOKENS = 72  # ~34 words of narration and the JSON around them: the schema ends the answer first
@@ -175,18 +175,24 @@ def _messages(frame: _Frame, index: int, total: int, focus: list[Subject]) -> li
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "\n".join(lines)}]
 
 
+def scene_seed_of(scene: Scene, seed: int, number: int) -> int:
+    """The seed of scene `number` (1-based): its own when set, else the run's seed plus its number."""
+    return scene.seed if scene.seed is not None else seed + number
+
+
 def compile_plan(board: Storyboard, story: StorySettings, *, seed: int, prefix: str = "") -> Plan:
     """One image and one narration per scene, then the video that puts them together. `prefix` goes
     before every step id, so a story can sit inside a larger plan (a brief) without clashing."""
     steps: list[PlanStep] = []
+    voice = {"voice": board.characters[0].voice} if board.characters and board.characters[0].voice != "heart" else {}
     for i, scene in enumerate(board.scenes, start=1):
-        prompt = board.image_prompt(scene)
-        image_args = {"prompt": prompt, "seed": seed + i, "width": story.image_size, "height": story.image_size}
+        prompt, scene_seed = board.image_prompt(scene), scene_seed_of(scene, seed, i)
+        image_args = {"prompt": prompt, "seed": scene_seed, "width": story.image_size, "height": story.image_size}
         if story.image_steps:
             image_args["steps"] = story.image_steps
         steps.append(PlanStep(id=f"{prefix}image-{i}", tool="generate_image", args=image_args, intent=prompt))
-        steps.append(PlanStep(id=f"{prefix}speech-{i}", tool="speak", args={"text": scene.narration, "seed": seed + i},
-                              intent=scene.narration))
+        steps.append(PlanStep(id=f"{prefix}speech-{i}", tool="speak", intent=scene.narration,
+                              args={"text": scene.narration, "seed": scene_seed, **voice}))
     scenes = [{"image": {"$ref": f"{prefix}image-{i}.image"}, "audio": {"$ref": f"{prefix}speech-{i}.audio"},
                "text": s.narration} for i, s in enumerate(board.scenes, start=1)]
     steps.append(PlanStep(

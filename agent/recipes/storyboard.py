@@ -9,17 +9,21 @@ class Character(BaseModel):
 
     name: str = Field(min_length=1, max_length=40)
     look: str = Field(min_length=3, max_length=120)
+    voice: str = Field(default="heart", max_length=40, description="The voice that reads the story when it leads it.")
 
 
 class Scene(BaseModel):
     narration: str = Field(min_length=1, max_length=1000, description="Read aloud for this scene.")
     picture: str = Field(min_length=1, max_length=300, description="What the scene's illustration shows.")
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1, description="The scene's seed; None: the run's.")
+    locked: bool = Field(default=False, description="A locked scene is never changed by an edit or the critic.")
 
 
 class Storyboard(BaseModel):
     title: str = Field(min_length=1, max_length=120)
     characters: list[Character] = Field(default_factory=list, max_length=6)
     setting: str = Field(default="", max_length=120, description="Where the story happens ('' when unsaid).")
+    style: str = Field(default="", max_length=200, description="How every picture looks ('' when unsaid).")
     scenes: list[Scene] = Field(default_factory=list)
 
     def character_sheet(self) -> str:
@@ -31,4 +35,6 @@ class Storyboard(BaseModel):
         prompt = f"{scene.picture.rstrip('.')}. Picture-book illustration."
         if self.setting and self.setting.lower() not in prompt.lower():
             prompt += f" Setting: {self.setting}."
+        if self.style:
+            prompt += f" Style: {self.style.rstrip('.')}."
         return f"{prompt} Characters: {sheet}." if sheet else prompt

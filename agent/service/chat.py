@@ -37,7 +37,7 @@ def create_session(rt: Runtime, *, api_key_id: str | None = None, title: str | N
 
 
 def start_turn(rt: Runtime, session_id: str, content: str, *, api_key_id: str | None = None, seed: int = 0,
-               budget: Budget | None = None, webhook_url: str | None = None) -> str:
+               budget: Budget | None = None, webhook_url: str | None = None, review: bool = False) -> str:
     """Create the run the user's message asks for (queued, not executed) and record the message with it,
     in one transaction; returns the run's id.
 
@@ -56,13 +56,14 @@ def start_turn(rt: Runtime, session_id: str, content: str, *, api_key_id: str | 
     if edit is not None and base_run is not None:
         base_id, base_seed, board = base_run
         info = {"scenes": len(board["scenes"]), "chat": {"base_run": base_id, "edit": asdict(edit), "board": board},
-                **budget_info(budget)}
+                **budget_info(budget), **({"review": True} if review else {})}
         run_id = create_run(rt, kind="story", request=content, seed=base_seed, info=info, **turn)
     elif keyword_intent(content)[0] == "story":
-        request = StoryRequest(prompt=content, scenes=scene_count(content), seed=seed, budget=budget)
+        request = StoryRequest(prompt=content, scenes=scene_count(content), seed=seed, budget=budget, review=review)
         run_id = create_story_run(rt, request, **turn)
     else:
-        run_id = create_freeform_run(rt, FreeformRequest(request=content, seed=seed, budget=budget), **turn)
+        run_id = create_freeform_run(rt, FreeformRequest(request=content, seed=seed, budget=budget, review=review),
+                                     **turn)
     return run_id
 
 

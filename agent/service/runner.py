@@ -14,8 +14,9 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from agent.review import AWAITING
 from agent.runtime import Runtime
-from agent.service import events
+from agent.service import events, review
 from agent.service.chat import add_reply, reply_text
 from agent.service.queue import FairQueue, InFlightLimit
 from agent.service.runs import execute_run, outcome
@@ -105,6 +106,9 @@ class Runner:
         if not running and self.queue.remove(run_id):
             self._end(run_id, "cancelled", "cancelled before it started")
             return "cancelled"
+        if not running and review.cancel_paused(self.rt, run_id):  # awaiting review: nothing runs, it just ends
+            self._end(run_id, "cancelled", "cancelled")
+            return "cancelled"
         with self.rt.db.session() as s:  # remembered, so a restart before the run stops still cancels it
             run = repo.get_run(s, run_id)
             if run.status not in UNFINISHED_STATUSES:
@@ -161,7 +165,12 @@ class Runner:
             with self._lock:
                 self._running.discard(run_id)
                 self._cancels.pop(run_id, None)
-        self._end(run_id)
+        if not self._paused(run_id):  # a run awaiting review ends later, after its approve
+            self._end(run_id)
+
+    def _paused(self, run_id: str) -> bool:
+        with self.rt.db.session() as s:
+            return repo.get_run(s, run_id).status == AWAITING
 
     def _key_revoked(self, run_id: str) -> bool:
         with self.rt.db.session() as s:

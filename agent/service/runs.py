@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from agent import review
 from agent.checkpoint import checkpointer
 from agent.deliver import deliver_run
 from agent.executor import Emit
@@ -60,19 +61,26 @@ def create_run(rt: Runtime, *, kind: str, request: str, seed: int = 0, info: dic
 def create_story_run(rt: Runtime, request: StoryRequest, **fields: Any) -> str:
     """A story run; `fields` are create_run's keywords (out_dir, session_id, api_key_id...)."""
     return create_run(rt, kind="story", request=request.prompt, seed=request.seed,
-                      info={"scenes": request.scenes, **budget_info(request.budget)}, **fields)
+                      info={"scenes": request.scenes, **budget_info(request.budget), **_review(request.review)},
+                      **fields)
 
 
 def create_freeform_run(rt: Runtime, request: FreeformRequest, **fields: Any) -> str:
     """A free-form run for the planner; `fields` are create_run's keywords."""
     return create_run(rt, kind="freeform", request=request.request, seed=request.seed,
-                      info={"scenes": 3, **budget_info(request.budget)}, **fields)
+                      info={"scenes": 3, **budget_info(request.budget), **_review(request.review)}, **fields)
 
 
 def create_brief_run(rt: Runtime, brief: Brief, *, seed: int | None = None, **fields: Any) -> str:
     """A brief run; the brief is kept in the run's info, where planning reads it."""
     return create_run(rt, kind="brief", request=brief.goal, seed=brief.seed if seed is None else seed,
-                      info={"brief": brief.model_dump(mode="json"), **budget_info(brief.budget)}, **fields)
+                      info={"brief": brief.model_dump(mode="json"), **budget_info(brief.budget),
+                            **_review(any(getattr(d, "review", False) for d in brief.deliverables))}, **fields)
+
+
+def _review(asked: bool) -> dict[str, bool]:
+    """The run info's review flag: a run asked with it pauses after planning (agent.review)."""
+    return {"review": True} if asked else {}
 
 
 def create_narration_run(rt: Runtime, job: NarrationJob, **fields: Any) -> str:
@@ -99,8 +107,9 @@ def execute_run(rt: Runtime, run_id: str, emit: Emit = lambda e: None,
     try:
         if kind == "narration" and not decided:  # decided: delivered just before a crash, only the end is missing
             narrate_job(rt, run_id, emit=emit, cancelled=cancelled)
-        elif not decided:
-            _run_graph(rt, run_id, emit, cancelled)
+        elif not decided and (paused := _run_graph(rt, run_id, emit, cancelled)) is not None:
+            _pause(rt, run_id, paused, emit)
+            return summarize(rt, run_id)
     except Exception as exc:  # a bug must not take the process down: record it and fail the run
         _log_crash(rt, run_id)
         deliver_run(rt, run_id, status="failed", error=f"internal error: {type(exc).__name__}: {exc}")
@@ -126,15 +135,39 @@ def outcome(rt: Runtime, run_id: str) -> tuple[str, str | None]:
         return "failed", run.error or "the run ended without a result"
 
 
-def _run_graph(rt: Runtime, run_id: str, emit: Emit, cancelled: Callable[[], bool]) -> None:
+def _run_graph(rt: Runtime, run_id: str, emit: Emit, cancelled: Callable[[], bool]) -> dict[str, Any] | None:
+    """Run the graph; the storyboard it paused on for review, or None when it ran to its end."""
+    from langgraph.types import Command
+
     config = {"configurable": {"thread_id": run_id, "runtime": rt, "emit": emit, "cancelled": cancelled},
               "recursion_limit": 200}
     with checkpointer(rt) as saver:
         graph = build_graph(checkpointer=saver)
         # A thread with a checkpoint and nodes still to run was interrupted (a crash, a restart):
-        # invoking with None continues from that checkpoint instead of starting over.
-        pending = graph.get_state(config).next
-        graph.invoke(None if pending else {"run_id": run_id}, config)
+        # invoking with None continues from that checkpoint instead of starting over; a thread paused
+        # for review continues with the approved storyboard.
+        state = graph.get_state(config)
+        if state.interrupts:
+            approved = review.approved_board(rt, run_id)
+            start: Any = Command(resume=approved) if approved is not None else None
+        else:
+            start = None if state.next else {"run_id": run_id, "review": _asks_review(rt, run_id)}
+        if start is None and state.interrupts:  # started again while still awaiting review
+            return state.interrupts[0].value["storyboard"]
+        result = graph.invoke(start, config)
+    paused = result.get("__interrupt__") if isinstance(result, dict) else None
+    return paused[0].value["storyboard"] if paused else None
+
+
+def _asks_review(rt: Runtime, run_id: str) -> bool:
+    with rt.db.session() as s:
+        return bool((repo.get_run(s, run_id).info or {}).get("review"))
+
+
+def _pause(rt: Runtime, run_id: str, board: dict[str, Any], emit: Emit) -> None:
+    """The run waits for its reviewer: status awaiting_review and the event carrying the storyboard."""
+    if review.record_pause(rt, run_id, board):
+        emit({"type": review.AWAITING, "status": review.AWAITING, "storyboard": board})
 
 
 def _log_crash(rt: Runtime, run_id: str) -> None:

@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     story.add_argument("--profile", choices=PROFILES, help="model profile (default: STORYLOOM_PROFILE or auto)")
     story.add_argument("--out", type=Path, help="output folder (default: <data dir>/outputs/<run id>)")
     story.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    story.add_argument("--review", action="store_true", help="stop after planning: write storyboard.yaml to edit, "
+                       "then `storyloom runs approve RUN_ID --storyboard FILE`")
 
     plan = sub.add_parser("plan", help="show the validated plan for a request without running it")
     plan.add_argument("request", help="what you want, in plain words")
@@ -55,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     runs_show = runs.add_parser("show", help="one run: status, steps, assets, scores, error")
     runs_show.add_argument("run_id")
     runs_show.add_argument("--json", action="store_true")
+    runs_approve = runs.add_parser("approve", help="continue a run awaiting review, with an edited storyboard.yaml")
+    runs_approve.add_argument("run_id")
+    runs_approve.add_argument("--storyboard", type=Path, help="the edited storyboard (default: the one shown)")
+    runs_approve.add_argument("--profile", choices=PROFILES)
+    runs_approve.add_argument("--json", action="store_true")
 
     models = sub.add_parser("models", help="the models of each profile").add_subparsers(dest="action", required=True)
     models_list = models.add_parser("list", help="per role: model id, real or tiny-random, local path")
@@ -122,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
 COMMANDS = {
     ("story", None): "runs:story", ("plan", None): "runs:plan", ("run", None): "runs:run",
     ("runs", "list"): "runs:runs_list", ("runs", "show"): "runs:runs_show",
+    ("runs", "approve"): "review:runs_approve",
     ("models", "list"): "admin:models_list", ("models", "prepare"): "admin:models_prepare",
     ("db", "upgrade"): "admin:db_upgrade", ("keys", "create"): "admin:keys_create",
     ("keys", "list"): "admin:keys_list", ("keys", "revoke"): "admin:keys_revoke",

@@ -13,7 +13,7 @@ from agent.recipes import story as story_recipe
 from agent.requests import FreeformRequest, StoryRequest
 from agent.service.runs import create_freeform_run, create_story_run, execute_run
 from agent.service.summary import summarize
-from api.cli import render
+from api.cli import render, review
 from api.cli.common import check_writable_dir, runtime
 from api.cli.render import print_json
 from api.errors import UsageError
@@ -23,7 +23,7 @@ from tools.base import MAX_REQUEST_SEED
 
 def story(args: argparse.Namespace) -> int:
     try:
-        request = StoryRequest(prompt=args.prompt, scenes=args.scenes, seed=args.seed)
+        request = StoryRequest(prompt=args.prompt, scenes=args.scenes, seed=args.seed, review=args.review)
     except ValidationError as exc:
         raise UsageError(_request_error(exc)) from None
     if args.out is not None:
@@ -33,6 +33,8 @@ def story(args: argparse.Namespace) -> int:
     with render.RunProgress(run_id, rt.profile, total_steps=2 * request.scenes + 1, enabled=not args.json) as bar:
         rt.models.on_load = bar.model_loading
         summary = execute_run(rt, run_id, emit=bar.event)
+    if summary["status"] == "awaiting_review":
+        return review.paused(rt, summary, as_json=args.json)
     if args.json:
         print_json(summary)
     else:

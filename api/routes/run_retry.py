@@ -20,7 +20,8 @@ from api.views import owned_run
 router = APIRouter(prefix="/v1/runs", tags=["runs"], responses=ERRORS)
 RETRYABLE = ("failed", "cancelled")
 # What a run adds to its info while it executes; a retry starts from what its request set.
-_RECORDS = ("storyboard", "planner", "brief_text", "cancel_requested", "retry_of", "verdict", "critic_s")
+_RECORDS = ("storyboard", "planner", "brief_text", "cancel_requested", "retry_of", "verdict", "critic_s",
+            "review_board")
 
 
 @router.post("/{run_id}/retry", response_model=RunOut, status_code=202,

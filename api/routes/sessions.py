@@ -43,6 +43,8 @@ class Turn(BaseModel):
     budget: Budget | None = Field(default=None, description="Limits of the turn's run; past one it ends failed "
                                   "with an error starting 'budget:'.")
     webhook_url: WebhookUrl = None
+    review: bool = Field(default=False, description="Pause after planning (status awaiting_review) until the "
+                         "storyboard is approved: POST /v1/runs/{id}/approve.")
 
 
 @router.post("", response_model=SessionOut, status_code=201, summary="Start a chat session")
@@ -85,7 +87,7 @@ async def post_message(request: Request, session_id: str, turn: Turn, owner: Own
     def create() -> str:
         try:
             return chat.start_turn(runtime(request), session_id, turn.content, api_key_id=owner, seed=turn.seed,
-                                   budget=turn.budget, webhook_url=turn.webhook_url)
+                                   budget=turn.budget, webhook_url=turn.webhook_url, review=turn.review)
         except ValueError as exc:
             raise ApiError(422, "invalid_request", str(exc)) from None
 

@@ -35,6 +35,7 @@ from memory.repo.runs import (
     list_runs,
     list_session_runs,
     list_unfinished,
+    set_status_if,
     set_verdict,
     update_run,
 )
@@ -58,6 +59,6 @@ __all__ = [
     "has_reply", "has_terminal_event", "list_assets", "list_ended_without_event", "list_entities", "list_events",
     "list_keys", "list_messages", "list_not_ended", "list_run_assets_by_key", "list_run_headers", "list_runs",
     "list_scores", "list_session_runs", "list_sessions", "list_steps", "list_unfinished", "revoke_key",
-    "session_files", "set_verdict", "step_announced", "update_asset", "update_delivery", "update_run",
-    "update_session", "update_step",
+    "session_files", "set_status_if", "set_verdict", "step_announced", "update_asset", "update_delivery",
+    "update_run", "update_session", "update_step",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import exists, func, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from memory.repo._rows import add, get_owned, update
@@ -104,3 +105,12 @@ def list_ended_without_event(s: Session) -> list[Run]:
     query = (select(Run).where(Run.status.in_(TERMINAL_STATUSES), Run.api_key_id.is_not(None), missing)
              .order_by(Run.created_at))
     return list(s.scalars(query))
+
+
+def set_status_if(s: Session, run_id: str, *, expected: str, **fields: Any) -> bool:
+    """Set `fields` (status, info...) only while the run is in status `expected`, in one conditional
+    UPDATE; True when this call changed it. Of two callers at the same moment exactly one wins."""
+    query = sql_update(Run).where(Run.id == run_id, Run.status == expected).values(**fields)
+    changed = s.execute(query.execution_options(synchronize_session=False)).rowcount == 1
+    s.expire_all()  # a run read before may have been changed by the winner: read it again
+    return changed

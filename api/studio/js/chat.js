@@ -25,8 +25,10 @@ class ChatView {
     this.input = h('textarea', { id: 'message', name: 'message', rows: 3, maxlength: 2000,
       'aria-describedby': 'message-hint', oninput: () => this.saveDraft(), onkeydown: (e) => this.onKey(e) });
     this.send = h('button', { type: 'submit', class: 'primary' }, 'Send');
+    this.reviewFirst = h('input', { type: 'checkbox', id: 'review-first' });
     this.form = h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); this.submit(); } },
       h('label', { for: 'message' }, 'Message'), this.input,
+      h('label', { class: 'check', for: 'review-first' }, this.reviewFirst, ' Review the storyboard before anything is drawn'),
       h('div', { class: 'row' }, this.send, h('span', { id: 'message-hint', class: 'hint' },
         'Enter sends, Shift+Enter starts a new line. Ask for “a bedtime story about a fox, three scenes”, then “in scene 2, …”.')));
     replace(root, h('div', { class: 'chat' }, h('section', { 'aria-label': 'Sessions' }, this.sidebar),
@@ -155,7 +157,8 @@ class ChatView {
     this.send.disabled = true;
     try {
       if (!this.sessionId) await this.startSession();
-      const run = await call(`/v1/sessions/${encodeURIComponent(this.sessionId)}/messages`, { method: 'POST', body: { content } });
+      const run = await call(`/v1/sessions/${encodeURIComponent(this.sessionId)}/messages`, { method: 'POST',
+        body: { content, review: this.reviewFirst.checked } });
       sessionStorage.removeItem(draftKey(this.sessionId));
       this.input.value = '';
       this.thread.append(h('li', { class: 'msg user' }, h('span', { class: 'who' }, 'You'), h('p', {}, content)));

@@ -6,6 +6,7 @@ import { announce, badge, h, notify, replace, uid } from './dom.js';
 import { follow } from './sse.js';
 import { openAsset } from './assetpanel.js';
 import { resultParts } from './result.js';
+import { AWAITING, ReviewForm } from './review.js';
 import { preview, SceneCard, verdictLine } from './scenes.js';
 import { describe, family, stepLabel } from './words.js';
 
@@ -51,8 +52,9 @@ export class RunCard {
     this.logList = h('ol', {});
     this.log = h('details', { class: 'log', ontoggle: () => this.log.open && this.replay() },
       h('summary', {}, 'Progress log'), this.logList);
-    // Issue 14 (review before rendering) puts the editable storyboard with Approve and Cancel here.
-    this.review = h('section', { class: 'review', hidden: true });
+    // A run awaiting review shows its storyboard as a form with Approve and Cancel (review.js).
+    this.reviewForm = new ReviewForm(this.id, { onDone: (run, approved) => this.reviewed(run, approved) });
+    this.review = this.reviewForm.el;
     this.el = h('article', { class: 'run', 'aria-labelledby': titleId, dataset: { runId: this.id } },
       h('header', {}, this.title, this.statusLine, this.progress, this.controls), this.review, this.boardPart,
       this.gallery, h('h3', {}, 'Steps'), this.stepList, h('h3', {}, 'Critic'), this.verdicts, this.result, this.log);
@@ -105,6 +107,10 @@ export class RunCard {
       this.refreshSoon().then(() => this.finish({ live, streamed: true }));
     } else if (['queued', 'status', 'stage', 'resumed'].includes(event.type)) {
       this.setStatus(text);
+    } else if (event.type === AWAITING) {
+      this.summary = { ...this.summary, status: AWAITING };
+      this.reviewForm.show(event.data.storyboard);
+      this.render();
     }
   }
 
@@ -138,9 +144,12 @@ export class RunCard {
   async refresh() {
     this.summary = await call(`/v1/runs/${encodeURIComponent(this.id)}`);
     for (const step of this.summary.steps) this.steps.set(step.key, step);
-    if (this.summary.kind === 'story' && !this.board && (this.summary.plan || TERMINAL.has(this.summary.status))) {
-      this.board = await call(`/v1/runs/${encodeURIComponent(this.id)}/storyboard`).catch(() => null);
-      if (this.board) this.renderBoard();
+    const s = this.summary;
+    // Under review the form is the storyboard; after an approve the board is read again once rendering began.
+    const planned = s.plan && s.status !== AWAITING && (!this.boardStale || s.steps.length);
+    if (s.kind === 'story' && (!this.board || this.boardStale) && (planned || TERMINAL.has(s.status))) {
+      const board = await call(`/v1/runs/${encodeURIComponent(this.id)}/storyboard`).catch(() => null);
+      if (board) Object.assign(this, { board, boardStale: false }).renderBoard();
     }
     this.render();
   }
@@ -166,7 +175,7 @@ export class RunCard {
     const plan = s.plan?.steps || [];
     const done = plan.filter((p) => DONE.has(this.steps.get(p.id)?.status)).length;
     const counts = plan.length ? ` · ${done} of ${plan.length} steps` : '';
-    replace(this.statusLine, badge(s.status), ` ${s.kind}${counts}${detail ? ` · ${detail}` : ''}`);
+    replace(this.statusLine, badge(s.status, s.status.replace('_', ' ')), ` ${s.kind}${counts}${detail ? ` · ${detail}` : ''}`);
     if (plan.length) Object.assign(this.progress, { max: plan.length, value: TERMINAL.has(s.status) ? plan.length : done });
     else if (TERMINAL.has(s.status)) Object.assign(this.progress, { max: 1, value: 1 });
   }
@@ -179,6 +188,8 @@ export class RunCard {
     this.renderVerdicts();
     this.renderControls();
     this.placeAssets();
+    if (s.status === AWAITING && !this.reviewForm.board) this.reviewForm.load().catch((err) => notify(err.message));
+    if (s.status !== AWAITING) this.reviewForm.hide();
   }
 
   renderSteps() {
@@ -189,11 +200,11 @@ export class RunCard {
 
   renderControls() {
     const status = this.summary.status;
-    const state = TERMINAL.has(status) ? status : 'unfinished';
+    const state = TERMINAL.has(status) ? status : status === AWAITING ? AWAITING : 'unfinished';
     if (this.controlsFor === state) return; // rebuilt only when they change, so focus stays put
     this.controlsFor = state;
     const buttons = [];
-    if (!TERMINAL.has(status)) buttons.push(h('button', { type: 'button', class: 'danger', onclick: (e) => this.cancel(e.currentTarget) }, 'Cancel run'));
+    if (!TERMINAL.has(status) && status !== AWAITING) buttons.push(h('button', { type: 'button', class: 'danger', onclick: (e) => this.cancel(e.currentTarget) }, 'Cancel run'));
     if ((status === 'failed' || status === 'cancelled') && this.onRetried) {
       buttons.push(h('button', { type: 'button', onclick: (e) => this.retry(e.currentTarget) }, 'Retry run'));
     }
@@ -283,6 +294,11 @@ export class RunCard {
       this.setStatus('cancelling…');
       announce(`${this.label()}: cancelling`);
     } catch (err) { notify(err.message); button.disabled = false; }
+  }
+
+  reviewed(run, approved) { // approved: rendering starts, the board is read again; else it was cancelled
+    Object.assign(this, { summary: { ...this.summary, ...run }, boardStale: approved && Boolean(this.board) });
+    this.render();
   }
 
   async retry(button) {

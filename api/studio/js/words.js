@@ -31,6 +31,7 @@ export function describe(event, story = true) {
     case 'queued': return 'Queued';
     case 'status': return `Status: ${d.status}`;
     case 'resumed': return 'The server restarted; continuing from the last checkpoint';
+    case 'awaiting_review': return 'Waiting for your review of the storyboard';
     case 'stage': return `${d.stage === 'revise' ? 'Revising' : 'Planning'}: ${d.detail || ''}`;
     case 'step': return stepText(d, story);
     case 'score': return `Critic: ${metricName(d.metric)} ${metricValue(d.metric, d.value)}, ${d.passed ? 'passed' : 'not passed'}`;
