@@ -74,7 +74,7 @@ def write_storyboard(llm: LLM | None, request: str, scenes: int, *, seed: int,
         frame.notes.insert(0, f"the LLM could not be asked: {frame.unavailable}")
     _keep_title_to_the_story(frame)
     source = "fallback" if not frame.from_llm else "llm" if not frame.notes else "mixed"
-    return StoryboardResult(board, source, frame.notes, adherence(subjects, board))
+    return StoryboardResult(board.with_seeds(seed), source, frame.notes, adherence(subjects, board))
 
 
 def _scene(llm: LLM | None, frame: _Frame, index: int, total: int) -> Scene:
@@ -180,13 +180,13 @@ def compile_plan(board: Storyboard, story: StorySettings, *, seed: int, prefix: 
     before every step id, so a story can sit inside a larger plan (a brief) without clashing."""
     steps: list[PlanStep] = []
     for i, scene in enumerate(board.scenes, start=1):
-        prompt = board.image_prompt(scene)
-        image_args = {"prompt": prompt, "seed": seed + i, "width": story.image_size, "height": story.image_size}
+        prompt, scene_seed = board.image_prompt(scene), board.scene_seed(i, seed)
+        image_args = {"prompt": prompt, "seed": scene_seed, "width": story.image_size, "height": story.image_size}
         if story.image_steps:
             image_args["steps"] = story.image_steps
         steps.append(PlanStep(id=f"{prefix}image-{i}", tool="generate_image", args=image_args, intent=prompt))
-        steps.append(PlanStep(id=f"{prefix}speech-{i}", tool="speak", args={"text": scene.narration, "seed": seed + i},
-                              intent=scene.narration))
+        steps.append(PlanStep(id=f"{prefix}speech-{i}", tool="speak", intent=scene.narration,
+                              args={"text": scene.narration, "seed": scene_seed}))
     scenes = [{"image": {"$ref": f"{prefix}image-{i}.image"}, "audio": {"$ref": f"{prefix}speech-{i}.audio"},
                "text": s.narration} for i, s in enumerate(board.scenes, start=1)]
     steps.append(PlanStep(
