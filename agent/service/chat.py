@@ -78,21 +78,6 @@ def start_turn(rt: Runtime, session_id: str, content: str, *, api_key_id: str | 
     return run_id
 
 
-def set_pins(rt: Runtime, session_id: str, pins: dict[str, Any], *, api_key_id: str | None = None) -> dict[str, Any]:
-    """Replace the session's pins (`style`, `seed`; an empty dict unpins both); returns them.
-    KeyError when the session is not the key's."""
-    with rt.db.session() as s:
-        _owned(s, session_id, api_key_id)
-        repo.update_session(s, session_id, pins=dict(pins) or None)
-    return dict(pins)
-
-
-def get_pins(rt: Runtime, session_id: str, *, api_key_id: str | None = None) -> dict[str, Any]:
-    """The session's pins ({} when none). KeyError when the session is not the key's."""
-    with rt.db.session() as s:
-        return dict(_owned(s, session_id, api_key_id).pins or {})
-
-
 def record_reply(rt: Runtime, run_id: str) -> None:
     """Append the assistant's answer to a finished run of a session (once: a repeat call adds nothing).
     KeyError for an unknown run; ValueError when the run has not finished yet."""

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
-from agent.service import chat
+from agent.service import pins as pinning
 from api.deps import ERRORS, Owner, runtime
 from api.errors import not_found
 from tools.base import RequestSeed
@@ -34,12 +34,12 @@ class Pins(BaseModel):
             summary="Pin a style and a seed for the session's later turns ({} unpins both)")
 async def put_pins(request: Request, session_id: str, body: Pins, owner: Owner) -> dict:
     pins = body.model_dump(exclude_none=True)
-    return await run_in_threadpool(_owned_call, chat.set_pins, runtime(request), session_id, pins, api_key_id=owner)
+    return await run_in_threadpool(_owned_call, pinning.set_pins, runtime(request), session_id, pins, api_key_id=owner)
 
 
 @router.get("/{session_id}/pins", response_model=Pins, summary="The session's pins")
 async def get_pins(request: Request, session_id: str, owner: Owner) -> dict:
-    return await run_in_threadpool(_owned_call, chat.get_pins, runtime(request), session_id, api_key_id=owner)
+    return await run_in_threadpool(_owned_call, pinning.get_pins, runtime(request), session_id, api_key_id=owner)
 
 
 def _owned_call(function, *args, **kwargs) -> dict:

@@ -66,3 +66,28 @@ def test_a_redo_runs_only_its_scene_and_the_video(small_api):
         old_board = client.get(f"/v1/runs/{first['id']}/storyboard").json()
         assert [s["seed"] for s in board["scenes"]] != [s["seed"] for s in old_board["scenes"]]
         assert [s["seed"] for s in board["scenes"]][::2] == [5, 7] and board["source"] == "redo"
+
+
+def test_bad_input_is_one_line_and_pins_are_stored(runtime):
+    """HTTP contract only (no worker executes runs): 404, 409 and 422, and pins by PUT and by chat."""
+    with serving(runtime, execute=False) as api, api.client(api.key("a")) as client, \
+            api.client(api.key("b")) as other:
+        sid = client.post("/v1/sessions", json={}).json()["id"]
+        queued = client.post(f"/v1/sessions/{sid}/messages", json=STORY).json()["id"]
+        redo = f"/v1/runs/{queued}/scenes/2/redo"
+        assert "queued; only a finished story" in _error(client.post(redo), 409)
+        assert "queued" in _error(client.post(f"/v1/runs/{queued}/scenes/1/lock"), 409)
+        assert _error(other.post(redo), 404) == "no run with that id"
+        assert "number" in _error(client.post(f"/v1/runs/{queued}/scenes/0/redo"), 422)
+        assert "narration" in _error(client.post(redo, json={"narration": ""}), 422)
+        assert "colour" in _error(client.post(redo, json={"colour": "red"}), 422)
+
+        pins = client.put(f"/v1/sessions/{sid}/pins", json={"style": "watercolour,  soft light", "seed": 7})
+        assert pins.status_code == 200 and pins.json() == {"style": "watercolour, soft light", "seed": 7}
+        assert "seed" in _error(client.put(f"/v1/sessions/{sid}/pins", json={"seed": -3}), 422)
+        assert "size" in _error(client.put(f"/v1/sessions/{sid}/pins", json={"size": 3}), 422)
+        assert _error(other.put(f"/v1/sessions/{sid}/pins", json={}), 404) == "no session with that id"
+        chat = client.post(f"/v1/sessions/{sid}/messages", json={"content": "unpin the seed"})
+        assert chat.status_code == 200 and chat.json()["pins"] == {"style": "watercolour, soft light"}
+        assert "seed" in _error(client.post(f"/v1/sessions/{sid}/messages", json={"content": "pin the seed x"}), 422)
+        assert client.get(f"/v1/sessions/{sid}/pins").json() == {"style": "watercolour, soft light", "seed": None}

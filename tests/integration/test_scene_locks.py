@@ -8,7 +8,8 @@ import pytest
 from agent.llm import ServerLLM
 from agent.planning.dispatch import plan_run
 from agent.recipes.redo import SceneLocked
-from agent.service.chat import create_session, record_reply, set_pins, start_turn
+from agent.service.chat import create_session, record_reply, start_turn
+from agent.service.pins import pin_turn, set_pins
 from agent.service.redo import set_locked
 from agent.service.runs import execute_run
 from agent.settings import LLMSettings
@@ -82,14 +83,17 @@ def test_redo_then_a_locked_scene_survives_a_failing_critic(small):
 
 def test_pins_reach_a_later_turn_until_unpinned(small):
     session = create_session(small)
-    set_pins(small, session, {"style": "watercolour, soft morning light", "seed": 40})
+    set_pins(small, session, {"seed": 40})
+    view = pin_turn(small, session, "pin the style watercolour, soft morning light")
+    assert view["pins"] == {"seed": 40, "style": "watercolour, soft morning light"}
+    assert view["messages"][-1]["content"].startswith("Pinned the style “watercolour, soft morning light” and seed 40")
     pinned = start_turn(small, session, "a story about a fox in two scenes", seed=3)
     plan = plan_run(small, pinned, lambda event: None)
     images = [s for s in plan.steps if s.tool == "generate_image"]
     assert [s.args["seed"] for s in images] == [41, 42]
     assert all("Style: watercolour, soft morning light." in s.args["prompt"] for s in images)
 
-    set_pins(small, session, {})
+    assert pin_turn(small, session, "unpin")["pins"] == {}
     plain = plan_run(small, start_turn(small, session, "a story about a fox in two scenes", seed=3), lambda e: None)
     assert [s.args["seed"] for s in plain.steps if s.tool == "generate_image"] == [4, 5]
     assert not any("Style:" in s.args.get("prompt", "") for s in plain.steps)

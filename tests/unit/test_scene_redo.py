@@ -4,6 +4,7 @@ import pytest
 from agent.plan_schema import Plan, PlanStep
 from agent.recipes.redo import SceneLocked, SceneRedo, apply_redo, keep_delivered, kept_steps, parse_redo
 from agent.recipes.storyboard import Scene, Storyboard
+from agent.service.pins import parse_pins
 
 
 def _board(locked: int | None = None) -> Storyboard:
@@ -53,3 +54,22 @@ def test_kept_steps_are_the_locked_scenes_and_a_redos_other_scenes():
                                      PlanStep(id="image-2", tool="generate_image", args={"prompt": "x", "seed": 2})])
     kept = keep_delivered(plan, {"image-1": {"prompt": "old", "seed": 7920}, "image-2": {"prompt": "y"}}, [1])
     assert [s.args for s in kept.steps] == [{"prompt": "old", "seed": 7920}, {"prompt": "x", "seed": 2}]
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    ("pin the style watercolour, soft morning light", {"seed": 3, "style": "watercolour, soft morning light"}),
+    ("Pin the seed 42.", {"seed": 42}),
+    ("unpin the seed", {}),
+    ("unpin", {}),
+    ("pin the fox to the wall", None),
+    ("a story about a pin", None),
+])
+def test_chat_pin_phrasing(message, expected):
+    assert parse_pins(message, {"seed": 3}) == expected
+
+
+def test_chat_pin_errors_are_one_line():
+    with pytest.raises(ValueError, match="^seed: 'x' is not a whole number"):
+        parse_pins("pin the seed x", {})
+    with pytest.raises(ValueError, match="^style: say the style in 1 to 200 characters$"):
+        parse_pins("pin the style " + "a" * 201, {})

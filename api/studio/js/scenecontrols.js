@@ -37,7 +37,8 @@ async function redoScene(card, number, redo) {
   try {
     const run = await call(path(card, number, 'redo'), { method: 'POST', body: {} });
     announce(`Redoing scene ${number}`);
-    if (card.onRetried) card.onRetried(run);
+    // In a chat the redo is a new message of the session: refreshing the thread shows it with its run.
+    if (run.session_id && card.onChangeScene) card.onFinished(card);
     else location.hash = `#/run/${encodeURIComponent(run.id)}`;
   } catch (err) { notify(err.message); }
   redo.disabled = false;
