@@ -14,6 +14,7 @@ from typing import Any
 
 from agent.executor import Executor
 from agent.plan_schema import PlanStep, dependencies
+from agent.recipes.redo import kept_steps
 from agent.settings import Gate
 from memory import repo
 from tools.media.image import open_image
@@ -114,10 +115,17 @@ def critique(executor: Executor, run_id: str, state: dict[str, Any], gate: Gate)
               **(score_narration(executor, run_id, todo["speak"], gate) if todo["speak"] else {})}
     verdicts.update({a: asdict(v) for a, v in judged.items()})
     winners = {step: max(ids, key=lambda a: verdicts[a]["value"]) for step, ids in candidates.items()}
-    failing = [step for step, a in winners.items() if not verdicts[a]["passed"]]
+    kept = _kept(executor, run_id)  # locked scenes, and a redo's other scenes: judged, never revised
+    failing = [step for step, a in winners.items() if not verdicts[a]["passed"] and step not in kept]
     _record_selection(executor, run_id, candidates, winners, verdicts)
     add_critic_time(executor, run_id, started)
     return {"candidates": candidates, "verdicts": verdicts, "winners": winners, "failing": failing}
+
+
+def _kept(executor: Executor, run_id: str) -> set[str]:
+    """Read when judging, so a lock set while the run waited for review counts."""
+    with executor.db.session() as s:
+        return kept_steps(repo.get_run(s, run_id).info or {})
 
 
 def _script(executor: Executor, asset_id: str, intent: str) -> str:

@@ -95,6 +95,8 @@ class RunOut(BaseModel):
                                   "(plain capability names), reason (the honest sentence), files named and absent.")
     steps: list[StepOut] = Field(default_factory=list)
     assets: list[AssetBrief] = Field(default_factory=list)
+    steps_reused: int | None = Field(default=None, description="Steps the tool-call cache answered (a redo's "
+                                     "unchanged scenes).")
     cost: dict[str, Any] | None = Field(default=None, description=(
         "seconds, seconds_by_role (model role -> seconds), model_calls, cache_hits, critic_seconds, critic_share"))
     webhook: WebhookOut | None = Field(default=None, description="The run's webhook delivery, when it asked for one.")
@@ -115,6 +117,7 @@ class SessionOut(BaseModel):
     id: str
     title: str | None = None
     created_at: str | None = None
+    pins: dict[str, Any] = Field(default_factory=dict, description="The pinned style and seed (PUT .../pins).")
     messages: list[MessageOut] = Field(default_factory=list)
 
 

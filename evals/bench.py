@@ -12,10 +12,12 @@ Measures, in one process on the offline profile, with a throw-away data dir:
       loaded, then the planner with this profile's LLM; the embedded one writes no graphs);
   (g) storyboard_s: a 3-scene storyboard of PROMPT by the embedded LLM, loaded, with no cache (median of 3
       seeds), and storyboard_llm_scenes: how many of those 9 scenes the LLM wrote (the rest fell back);
-  (h) paused_cpu_pct: a server's CPU while 10 runs await review (evals/bench_review.py).
+  (h) paused_cpu_pct: a server's CPU while 10 runs await review (evals/bench_review.py);
+  (i) redo_pct: a redo of scene 2 of the cold story (a new seed: a new run, the cache serving the other
+      scenes) as a % of the cold story's wall time.
 Targets: overhead <= 10 %, batch >= 1.5x, cache >= 20x, warm loads 0, critic <= 25 %, plan <= 10 s, storyboard
-<= 10 s, paused CPU <= 1 %. This is a benchmark, not a test: it prints figures, measured in one run so the
-ratios share the machine's state.
+<= 10 s, paused CPU <= 1 %, redo <= 35 %. This is a benchmark, not a test: it prints figures, measured in one
+run so the ratios share the machine's state.
 """
 from __future__ import annotations
 
@@ -30,9 +32,11 @@ from pathlib import Path
 from agent.planning.capabilities import check_capabilities, model_embed
 from agent.planning.dispatch import writes_graphs
 from agent.planning.llm_planner import plan_request
+from agent.recipes.redo import SceneRedo
 from agent.recipes.story import write_storyboard
 from agent.requests import StoryRequest
 from agent.runtime import Runtime
+from agent.service.redo import start_redo
 from agent.service.runs import create_story_run, execute_run
 from agent.settings import Settings
 from evals import bench_review, proof_report, studio_bench
@@ -41,7 +45,7 @@ from tools.registry import get_tool
 PROMPT = "a bedtime story about a lighthouse keeper and a seal"
 TARGETS = {"overhead_pct": "<= 10", "batch_speedup": ">= 1.5", "cache_speedup": ">= 20", "warm_loads": "== 0",
            "critic_pct": "<= 25", "plan_s": "<= 10",
-           "storyboard_s": "<= 10", "paused_cpu_pct": "<= 1"}
+           "storyboard_s": "<= 10", "paused_cpu_pct": "<= 1", "redo_pct": "<= 35"}
 PLAN_REQUESTS = (
     "draw a red fox in snow, make a 4 second clip of it running, caption the clip and read the caption aloud",
     "I have an audio file example.wav that contains a speech. I'd like it transcribed into text.",
@@ -58,6 +62,17 @@ def _story(rt, seed: int, scenes: int) -> tuple[float, dict]:
     if summary["status"] != "succeeded":
         raise SystemExit(f"bench story failed: {summary['error']}")
     return wall, summary
+
+
+def _redo(rt, run_id: str) -> tuple[float, int]:
+    """Seconds to redo scene 2 of `run_id` with a new seed, and the steps the cache served."""
+    redo_id = start_redo(rt, run_id, SceneRedo(scene=2))
+    started = time.perf_counter()
+    summary = execute_run(rt, redo_id)
+    wall = time.perf_counter() - started
+    if summary["status"] != "succeeded":
+        raise SystemExit(f"bench redo failed: {summary['error']}")
+    return wall, summary["steps_reused"]
 
 
 def _raw_seconds(rt, busy_before: dict, summary: dict) -> float:
@@ -135,6 +150,7 @@ def measure(scenes: int = 4) -> dict:
         raw = _raw_seconds(rt, busy_before, summary)
         cached, _ = _story(rt, seed=2, scenes=scenes)
         warm_loads = sum(rt.models.loads.values()) - loads_before
+        redo, reused = _redo(rt, summary["id"]) if scenes >= 2 else (0.0, 0)
         one_by_one, batched = _batch_speedup(rt, settings.story.image_size)
         planning = plan_seconds(rt)
         storyboard, written = _storyboard(rt)
@@ -145,7 +161,9 @@ def measure(scenes: int = 4) -> dict:
         "cached_rerun_s": round(cached, 2), "cache_speedup": round(cold / cached, 1), "warm_loads": warm_loads,
         "critic_pct": round(100 * summary["cost"]["critic_share"], 1),
         "plan_s": round(planning, 3),
-        "storyboard_s": round(storyboard, 2), "storyboard_llm_scenes": written, **bench_review.measure(),
+        "storyboard_s": round(storyboard, 2), "storyboard_llm_scenes": written,
+        "redo_s": round(redo, 2), "redo_steps_reused": reused, "redo_pct": round(100 * redo / cold, 1),
+        **bench_review.measure(),
     }
 
 

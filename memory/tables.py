@@ -136,6 +136,8 @@ class ChatSession(Base):
     api_key_id: Mapped[str | None] = _fk("api_keys.id")
     title: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = _created()
+    # What every later turn uses until changed: {"style": "watercolour", "seed": 7} (either may be absent).
+    pins: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
 
 class Message(Base):

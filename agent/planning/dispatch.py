@@ -17,6 +17,7 @@ from agent.recipes.brief import Brief
 from agent.recipes.brief_text import plan_brief
 from agent.recipes.edit import SceneEdit, apply_edit
 from agent.recipes.freeform import freeform_plan
+from agent.recipes.redo import SceneRedo, keep_delivered, kept_scenes
 from agent.recipes.storyboard import Storyboard
 from agent.runtime import Runtime
 from memory import repo
@@ -46,8 +47,10 @@ def plan_run(rt: Runtime, run_id: str, emit: Emit) -> Plan:
     llm = rt.llm_for(run_id)
     if kind == "brief":
         return _brief(rt, run_id, llm, info, seed, emit)
+    if kind == "story" and "redo" in info:
+        return _story_redo(rt, run_id, info, seed, emit)
     if kind == "story" and "chat" in info:
-        return _story_edit(rt, run_id, llm, info["chat"], seed, emit)
+        return _story_edit(rt, run_id, llm, info, seed, emit)
     if kind == "freeform" and given:
         return _with_files(rt, run_id, request, seed, given, emit)
     if kind == "freeform":
@@ -62,6 +65,7 @@ def plan_run(rt: Runtime, run_id: str, emit: Emit) -> Plan:
         progress=lambda text: emit({"type": "stage", "stage": "plan", "detail": text}),
         known="; ".join(_context(rt, run_id)[1]),
     )
+    result.storyboard = styled(result.storyboard, info)
     plan = _checked(story.compile_plan(result.storyboard, rt.settings.story, seed=seed), "story")
     _record(rt, run_id, plan, result)
     return plan
@@ -115,13 +119,33 @@ def _context(rt: Runtime, run_id: str) -> tuple[list[str], list[str]]:
         return session_context(s, repo.get_run(s, run_id))
 
 
-def _story_edit(rt: Runtime, run_id: str, llm: RecordedLLM, chat: dict, seed: int, emit: Emit) -> Plan:
-    """A chat edit: the earlier storyboard with the named scene(s) changed; no new storyboard is asked for."""
+def styled(board: Storyboard, info: dict) -> Storyboard:
+    """The board in the run's style (a session's pinned style), when the run has one."""
+    return board.model_copy(update={"style": info["style"] or ""}) if "style" in info else board
+
+
+def _story_edit(rt: Runtime, run_id: str, llm: RecordedLLM, info: dict, seed: int, emit: Emit) -> Plan:
+    """A chat edit: the earlier storyboard with the named scene(s) changed; no new storyboard is asked for.
+    Locked scenes keep what the earlier run delivered."""
+    chat = info["chat"]
     edit = SceneEdit(**chat["edit"])
     emit({"type": "stage", "stage": "plan", "detail": f"editing {edit.describe()}"})
-    board, notes = apply_edit(Storyboard.model_validate(chat["board"]), edit, llm, seed=seed)
-    plan = _checked(story.compile_plan(board, rt.settings.story, seed=seed), "story")
+    board, notes = apply_edit(styled(Storyboard.model_validate(chat["board"]), info), edit, llm, seed=seed)
+    plan = story.compile_plan(board, rt.settings.story, seed=seed)
+    plan = _checked(keep_delivered(plan, chat.get("delivered", {}), kept_scenes(board)), "story")
     _record(rt, run_id, plan, story.StoryboardResult(board, "edit", notes), entities=False)
+    return plan
+
+
+def _story_redo(rt: Runtime, run_id: str, info: dict, seed: int, emit: Emit) -> Plan:
+    """A scene redo: the earlier storyboard with one scene changed; every other scene keeps what the
+    earlier run delivered, so the cache serves it."""
+    redo = SceneRedo(**info["redo"]["change"])
+    emit({"type": "stage", "stage": "plan", "detail": f"redoing {redo.describe()}"})
+    board = styled(Storyboard.model_validate(info["redo"]["board"]), info)
+    plan = story.compile_plan(board, rt.settings.story, seed=seed)
+    plan = _checked(keep_delivered(plan, info["redo"]["delivered"], kept_scenes(board, redo.scene)), "story")
+    _record(rt, run_id, plan, story.StoryboardResult(board, "redo", [redo.describe()]), entities=False)
     return plan
 
 

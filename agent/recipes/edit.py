@@ -109,9 +109,10 @@ class PictureAnswer(BaseModel):
 
 
 def apply_edit(board: Storyboard, edit: SceneEdit, llm: LLM | None, *, seed: int) -> tuple[Storyboard, list[str]]:
-    """The storyboard with the edited scene(s) redrawn in words, and how each was rewritten."""
+    """The storyboard with the edited scene(s) redrawn in words, and how each was rewritten; an edit of
+    every scene leaves the locked ones alone (an edit naming a locked scene is refused before this)."""
     scenes, notes = list(board.scenes), []
-    targets = [edit.scene] if edit.scene else range(1, len(scenes) + 1)
+    targets = [edit.scene] if edit.scene else [n for n, sc in enumerate(scenes, 1) if not sc.locked]
     for number in targets:
         old = scenes[number - 1]
         picture, how = rewrite_picture(old.picture, edit.instruction, llm, seed=seed + number)

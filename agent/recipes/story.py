@@ -74,7 +74,7 @@ def write_storyboard(llm: LLM | None, request: str, scenes: int, *, seed: int,
         frame.notes.insert(0, f"the LLM could not be asked: {frame.unavailable}")
     _keep_title_to_the_story(frame)
     source = "fallback" if not frame.from_llm else "llm" if not frame.notes else "mixed"
-    return StoryboardResult(board, source, frame.notes, adherence(subjects, board))
+    return StoryboardResult(board.with_seeds(seed), source, frame.notes, adherence(subjects, board))
 
 
 def _scene(llm: LLM | None, frame: _Frame, index: int, total: int) -> Scene:

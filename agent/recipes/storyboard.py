@@ -35,6 +35,16 @@ class Storyboard(BaseModel):
         prompt = f"{scene.picture.rstrip('.')}. Picture-book illustration."
         if self.setting and self.setting.lower() not in prompt.lower():
             prompt += f" Setting: {self.setting}."
-        if self.style:
-            prompt += f" Style: {self.style.rstrip('.')}."
+        if self.style.strip():
+            prompt += f" Style: {self.style.strip().rstrip('.')}."
         return f"{prompt} Characters: {sheet}." if sheet else prompt
+
+    def scene_seed(self, number: int, base: int) -> int:
+        """Scene `number`'s (1-based) seed: its own, else the run's seed + number, as before seeds were kept."""
+        seed = self.scenes[number - 1].seed
+        return base + number if seed is None else seed
+
+    def with_seeds(self, base: int) -> Storyboard:
+        """The board with every scene's seed written down (so a redo can change one)."""
+        scenes = [sc.model_copy(update={"seed": self.scene_seed(n, base)}) for n, sc in enumerate(self.scenes, 1)]
+        return self.model_copy(update={"scenes": scenes})

@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 
 from agent.planning.intent import keyword_intent
 from agent.recipes.edit import parse_edit
+from agent.recipes.redo import SceneLocked, parse_redo
 from agent.requests import MAX_PROMPT_CHARS, Budget, FreeformRequest, StoryRequest
 from agent.runtime import Runtime
 from agent.service.budget import budget_info
+from agent.service.redo import delivered_args, start_redo
 from agent.service.runs import create_freeform_run, create_run, create_story_run
 from agent.service.summary import iso
 from agent.words import scene_count
@@ -39,31 +41,42 @@ def create_session(rt: Runtime, *, api_key_id: str | None = None, title: str | N
 def start_turn(rt: Runtime, session_id: str, content: str, *, api_key_id: str | None = None, seed: int = 0,
                budget: Budget | None = None, webhook_url: str | None = None, review: bool = False) -> str:
     """Create the run the user's message asks for (queued, not executed) and record the message with it,
-    in one transaction; returns the run's id.
+    in one transaction; returns the run's id. The session's pins (style, seed) apply to the run.
 
     KeyError when the session does not exist or belongs to another key; ValueError (one line) for an
-    empty or too long message, or an edit of a scene the session's story does not have.
+    empty or too long message, or an edit of a scene the session's story does not have; SceneLocked for
+    an edit or redo of a locked scene.
     """
     content = _checked(content)
     with rt.db.session() as s:
         session = _owned(s, session_id, api_key_id)
-        owner = session.api_key_id
+        owner, pins = session.api_key_id, dict(session.pins or {})
         base = _base_story(s, session_id)
         base_run = (base.id, base.seed or 0, dict(base.info["storyboard"]["board"])) if base else None
-    edit = parse_edit(content, scenes=len(base_run[2]["scenes"]) if base_run else None)
+        delivered = delivered_args(s, base.id) if base else {}
+    scenes = len(base_run[2]["scenes"]) if base_run else None
+    redo = parse_redo(content, scenes=scenes)
+    if redo is not None and base_run is not None:
+        return start_redo(rt, base_run[0], redo, api_key_id=owner, message=content)
+    edit = parse_edit(content, scenes=scenes)
     turn = {"session_id": session_id, "api_key_id": owner, "message": content,  # the message commits with its run
             "webhook_url": webhook_url}
+    style = {"style": pins["style"]} if "style" in pins else {}
+    seed = pins.get("seed", seed)
     if edit is not None and base_run is not None:
         base_id, base_seed, board = base_run
-        info = {"scenes": len(board["scenes"]), "chat": {"base_run": base_id, "edit": asdict(edit), "board": board},
-                **budget_info(budget), **({"review": True} if review else {})}
+        if edit.scene and board["scenes"][edit.scene - 1].get("locked"):
+            raise SceneLocked(f"scene {edit.scene} is locked")
+        info = {"scenes": len(board["scenes"]), "chat": {"base_run": base_id, "edit": asdict(edit), "board": board,
+                                                         "delivered": delivered}, **style, **budget_info(budget),
+                **({"review": True} if review else {})}
         run_id = create_run(rt, kind="story", request=content, seed=base_seed, info=info, **turn)
     elif keyword_intent(content)[0] == "story":
         request = StoryRequest(prompt=content, scenes=scene_count(content), seed=seed, budget=budget, review=review)
-        run_id = create_story_run(rt, request, **turn)
+        run_id = create_story_run(rt, request, extra_info=style, **turn)
     else:
-        run_id = create_freeform_run(rt, FreeformRequest(request=content, seed=seed, budget=budget, review=review),
-                                     **turn)
+        request = FreeformRequest(request=content, seed=seed, budget=budget, review=review)
+        run_id = create_freeform_run(rt, request, extra_info=style, **turn)
     return run_id
 
 
@@ -104,6 +117,10 @@ def reply_text(run: Any) -> str:
 
 def _made_text(run: Any, title: str) -> str:
     info = run.info or {}
+    if "redo" in info:
+        change = info["redo"]["change"]
+        what = ", ".join(k for k in ("seed", "picture", "narration") if change.get(k) is not None) or "seed"
+        return f"{title} is ready: scene {change['scene']} redone (new {what}); the other scenes are kept."
     if "chat" in info:
         edit = info["chat"]["edit"]
         where = f"scene {edit['scene']} changed" if edit.get("scene") else "every scene changed"
@@ -128,6 +145,7 @@ def session_view(rt: Runtime, session_id: str, *, api_key_id: str | None = None)
 def session_dict(session: Any, messages: list[Any]) -> dict[str, Any]:
     """A session and the given messages as plain JSON."""
     return {"id": session.id, "title": session.title, "created_at": iso(session.created_at),
+            "pins": dict(session.pins or {}),
             "messages": [{"role": m.role, "content": m.content, "run_id": m.run_id, "created_at": iso(m.created_at)}
                          for m in messages]}
 

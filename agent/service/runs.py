@@ -58,17 +58,21 @@ def create_run(rt: Runtime, *, kind: str, request: str, seed: int = 0, info: dic
         return run.id
 
 
-def create_story_run(rt: Runtime, request: StoryRequest, **fields: Any) -> str:
-    """A story run; `fields` are create_run's keywords (out_dir, session_id, api_key_id...)."""
+def create_story_run(rt: Runtime, request: StoryRequest, *, extra_info: dict[str, Any] | None = None,
+                     **fields: Any) -> str:
+    """A story run; `extra_info` adds to its info (a session's pinned `style`); `fields` are create_run's
+    keywords (out_dir, session_id, api_key_id...)."""
     return create_run(rt, kind="story", request=request.prompt, seed=request.seed,
-                      info={"scenes": request.scenes, **budget_info(request.budget), **_review(request.review)},
-                      **fields)
+                      info={"scenes": request.scenes, **budget_info(request.budget), **_review(request.review),
+                            **(extra_info or {})}, **fields)
 
 
-def create_freeform_run(rt: Runtime, request: FreeformRequest, **fields: Any) -> str:
-    """A free-form run for the planner; `fields` are create_run's keywords."""
+def create_freeform_run(rt: Runtime, request: FreeformRequest, *, extra_info: dict[str, Any] | None = None,
+                        **fields: Any) -> str:
+    """A free-form run for the planner; `extra_info` and `fields` as for create_story_run."""
     return create_run(rt, kind="freeform", request=request.request, seed=request.seed,
-                      info={"scenes": 3, **budget_info(request.budget), **_review(request.review)}, **fields)
+                      info={"scenes": 3, **budget_info(request.budget), **_review(request.review),
+                            **(extra_info or {})}, **fields)
 
 
 def create_brief_run(rt: Runtime, brief: Brief, *, seed: int | None = None, **fields: Any) -> str:

@@ -38,8 +38,8 @@ def summarize(rt: Runtime, run_id: str) -> dict[str, Any]:
                 "storyboard_notes": run.info.get("storyboard", {}).get("notes", []),
                 "adherence": run_adherence(run.request, run.info.get("storyboard", {})),
                 "capability": run.info.get("capability"),
-                "steps": steps, "assets": listed, "cost": run_cost(s, run, rows, assets),
-                "webhook": webhook_view(s, run)}
+                "steps": steps, "steps_reused": sum(st["cached"] for st in steps), "assets": listed,
+                "cost": run_cost(s, run, rows, assets), "webhook": webhook_view(s, run)}
 
 
 def webhook_view(s: Session, run) -> dict[str, Any] | None:

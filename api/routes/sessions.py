@@ -4,11 +4,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from agent.recipes.redo import Conflict
 from agent.requests import MAX_PROMPT_CHARS, Budget
 from agent.service import chat
+from agent.service import pins as pinning
 from api.deps import (
     ERRORS,
     SSE_RESPONSE,
@@ -77,7 +80,9 @@ async def get_session(request: Request, session_id: str, owner: Owner) -> dict:
 
 
 @router.post("/{session_id}/messages", response_model=RunOut, status_code=202,
-             responses=SSE_RESPONSE | {429: {"model": ErrorBody}},
+             responses=SSE_RESPONSE | {429: {"model": ErrorBody}, 409: {"model": ErrorBody}, 200: {
+                 "model": SessionOut, "description": "A pin message (\"pin the style ...\", \"unpin\"): no run, "
+                                                     "the session with its new pins"}},
              summary="A chat turn: starts a run; Accept: text/event-stream streams its events instead")
 async def post_message(request: Request, session_id: str, turn: Turn, owner: Owner):
     def check() -> None:
@@ -88,11 +93,21 @@ async def post_message(request: Request, session_id: str, turn: Turn, owner: Own
         try:
             return chat.start_turn(runtime(request), session_id, turn.content, api_key_id=owner, seed=turn.seed,
                                    budget=turn.budget, webhook_url=turn.webhook_url, review=turn.review)
+        except Conflict as exc:  # an edit or redo of a locked scene
+            raise ApiError(409, "conflict", str(exc)) from None
+        except ValueError as exc:
+            raise ApiError(422, "invalid_request", str(exc)) from None
+
+    def pin() -> dict | None:
+        try:
+            return pinning.pin_turn(runtime(request), session_id, turn.content, api_key_id=owner)
         except ValueError as exc:
             raise ApiError(422, "invalid_request", str(exc)) from None
 
     await run_in_threadpool(check)
     await checked_webhook(request, turn.webhook_url)
+    if (pinned := await run_in_threadpool(pin)) is not None:
+        return JSONResponse(pinned)
     slot = stream_slot(request, owner) if wants_stream(request) else None  # 429 before the run is made
     try:
         run_id = await start_run(request, owner, create)

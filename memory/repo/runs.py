@@ -23,6 +23,15 @@ def get_run(s: Session, run_id: str, *, owner: str | None = None) -> Run | None:
     return get_owned(s, Run, run_id, owner)
 
 
+def get_run_for_update(s: Session, run_id: str, *, owner: str | None = None) -> Run | None:
+    """Like `get_run`, with the row locked until the transaction ends (PostgreSQL; SQLite writes one at a
+    time anyway): a read-modify-write of the run's info loses no concurrent change."""
+    run = get_owned(s, Run, run_id, owner)
+    if run is not None:
+        s.refresh(run, with_for_update=True)
+    return run
+
+
 def list_runs(s: Session, *, owner: str | None = None, status: str | None = None, limit: int = 50) -> list[Run]:
     """Newest first; only `owner`'s runs and only runs in `status` when given."""
     query = select(Run).order_by(Run.created_at.desc(), Run.id).limit(limit)

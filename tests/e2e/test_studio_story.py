@@ -57,6 +57,7 @@ def test_a_story_is_made_live_and_changing_scene_2_remakes_only_scene_2(studio, 
         _check_asset_panel(page, card)
         _check_storybook(page, card, studio, first["id"], board)
         _check_manifest_download(page, card, first["id"])
+        _check_lock(page, card, client, first["id"])
 
         card.get_by_role("button", name="Change scene 2").press("Enter")  # by keyboard: focus goes to the message
         message = page.get_by_role("textbox", name="Message")
@@ -88,6 +89,17 @@ def _check_finished_story(page, card, board: dict) -> None:
     assert card.locator(".steps .badge.succeeded").count() == 5
     assert card.locator(".verdicts li").count() >= 4  # a CLIP verdict per picture, a WER verdict per narration
     assert "the seal, a seal" in card.inner_text()
+
+
+def _check_lock(page, card, client, run_id: str) -> None:
+    """Lock is a named toggle button (aria-pressed); a locked scene cannot be redone."""
+    lock = card.get_by_role("button", name="Lock scene 1")
+    assert lock.get_attribute("aria-pressed") == "false"
+    lock.click()
+    page.wait_for_function("b => b.getAttribute('aria-pressed') === 'true'", arg=lock.element_handle())
+    assert card.get_by_role("button", name="Redo scene 1").is_disabled()
+    assert card.get_by_role("button", name="Redo scene 2").is_enabled()
+    assert client.get(f"/v1/runs/{run_id}/storyboard").json()["scenes"][0]["locked"] is True
 
 
 def _check_asset_panel(page, card) -> None:

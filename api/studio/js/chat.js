@@ -163,7 +163,8 @@ class ChatView {
       this.input.value = '';
       this.thread.append(h('li', { class: 'msg user' }, h('span', { class: 'who' }, 'You'), h('p', {}, content)));
       this.shown += 1;
-      await this.afterSend(run, false);
+      if (run.messages) this.addMessages(run.messages); // a pin message ("pin the style ..."): no run, the reply
+      else await this.afterSend(run, false);
     } catch (err) {
       notify(err.message); // the draft stays in the box (and in this tab's storage)
     } finally {

@@ -8,6 +8,7 @@ import { openAsset } from './assetpanel.js';
 import { resultParts } from './result.js';
 import { AWAITING, ReviewForm } from './review.js';
 import { preview, SceneCard, verdictLine } from './scenes.js';
+import { sceneControls } from './scenecontrols.js';
 import { describe, family, stepLabel } from './words.js';
 
 const DONE = new Set(['succeeded', 'failed']);
@@ -276,6 +277,7 @@ export class RunCard {
     this.renderControls();
     const s = this.summary;
     for (const card of this.scenes.values()) card.change.hidden = !(s.status === 'succeeded' && this.onChangeScene);
+    if (s.status === 'succeeded' && this.board) sceneControls(this);
     if (live) announce(`${this.label()}: ${s.status}${s.error ? `: ${s.error}` : ''}`);
     this.renderResult().catch((err) => replace(this.result, h('p', { class: 'error-text' }, err.message)));
     if (streamed) this.onFinished(this);
