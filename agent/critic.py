@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from agent.executor import Executor
+from agent.identity import score_identity
 from agent.plan_schema import PlanStep, dependencies
 from agent.settings import Gate
 from memory import repo
@@ -112,12 +113,20 @@ def critique(executor: Executor, run_id: str, state: dict[str, Any], gate: Gate)
     prompts = [s["intent"] for s in plan if s["tool"] == "generate_image"]
     judged = {**score_images(executor, run_id, todo["generate_image"], prompts, gate),
               **(score_narration(executor, run_id, todo["speak"], gate) if todo["speak"] else {})}
+    identity = score_identity(executor, run_id, list(todo["generate_image"]), gate)
+    judged.update({a: _both(judged[a], v) for a, v in identity.items()})
     verdicts.update({a: asdict(v) for a, v in judged.items()})
     winners = {step: max(ids, key=lambda a: verdicts[a]["value"]) for step, ids in candidates.items()}
     failing = [step for step, a in winners.items() if not verdicts[a]["passed"]]
     _record_selection(executor, run_id, candidates, winners, verdicts)
     add_critic_time(executor, run_id, started)
     return {"candidates": candidates, "verdicts": verdicts, "winners": winners, "failing": failing}
+
+
+def _both(clip: Verdict, identity) -> Verdict:
+    """A banked character's picture passes both gates; candidates rank by the sum of their margins."""
+    return Verdict(passed=clip.passed and identity.passed, value=round(clip.value + identity.value, 3),
+                   reasons=[*clip.reasons, *identity.reasons])
 
 
 def _script(executor: Executor, asset_id: str, intent: str) -> str:

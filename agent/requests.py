@@ -56,6 +56,9 @@ class StoryRequest(BaseModel):
     scenes: int = Field(default=3, ge=1, le=24)
     seed: RequestSeed = 0
     budget: Budget | None = None
+    save_cast: bool | Annotated[list[Annotated[str, Field(max_length=80)]], Field(max_length=6)] = Field(
+        default=False, description="Keep the story's characters (all, or those "
+                                        "named) in your cast bank for later stories.")
 
 
 class FreeformRequest(BaseModel):

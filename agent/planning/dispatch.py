@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from agent import cast_bank
 from agent.executor import Emit
 from agent.llm import EmbeddedLLM, RecordedLLM
 from agent.plan_schema import ALLOWED_TOOLS, Plan, validate_plan
@@ -17,6 +18,7 @@ from agent.recipes.brief import Brief
 from agent.recipes.brief_text import plan_brief
 from agent.recipes.edit import SceneEdit, apply_edit
 from agent.recipes.freeform import freeform_plan
+from agent.recipes.story_bank import apply_bank, condition_plan
 from agent.recipes.storyboard import Storyboard
 from agent.runtime import Runtime
 from memory import repo
@@ -38,7 +40,7 @@ def plan_run(rt: Runtime, run_id: str, emit: Emit) -> Plan:
     with rt.db.session() as s:
         run = repo.get_run(s, run_id)
         kind, request, seed, scenes = run.kind, run.request, run.seed or 0, int(run.info.get("scenes", 3))
-        info = dict(run.info)
+        info = {**run.info, "owner": run.api_key_id}
     given: dict[str, str] = {}
     if kind == "freeform":  # a story run was asked for as a story: its words are the story's content
         check, given = _capability(rt, run_id, request, emit)
@@ -57,14 +59,26 @@ def plan_run(rt: Runtime, run_id: str, emit: Emit) -> Plan:
     elif kind != "story":
         raise ToolError(f"run kind {kind!r} has no planner yet")
     emit({"type": "stage", "stage": "plan", "detail": f"storyboard by {rt.llm.name}"})
+    banked = cast_bank.banked_characters(rt, info.get("owner"), request)
     result = story.write_storyboard(
         llm, request, scenes, seed=seed, max_tokens=rt.settings.story.llm_max_new_tokens,
         progress=lambda text: emit({"type": "stage", "stage": "plan", "detail": text}),
-        known="; ".join(_context(rt, run_id)[1]),
+        known="; ".join([*_context(rt, run_id)[1], *(f"{e['name']}: {e['look']}" for e in banked)]),
     )
-    plan = _checked(story.compile_plan(result.storyboard, rt.settings.story, seed=seed), "story")
+    plan = _checked(_with_bank(rt, run_id, result, banked, seed, emit), "story")
     _record(rt, run_id, plan, result)
     return plan
+
+
+def _with_bank(rt: Runtime, run_id: str, result: story.StoryboardResult, banked: list[dict], seed: int,
+               emit: Emit) -> Plan:
+    """The story's plan; banked characters it names bring their look, voice and reference picture."""
+    if banked:
+        result.storyboard = apply_bank(result.storyboard, banked)
+        names = ", ".join(e["name"] for e in banked)
+        emit({"type": "stage", "stage": "plan", "detail": f"from the cast bank: {names}"})
+    plan = story.compile_plan(result.storyboard, rt.settings.story, seed=seed)
+    return condition_plan(plan, result.storyboard, cast_bank.copy_into_run(rt, run_id, banked)) if banked else plan
 
 
 def _capability(rt: Runtime, run_id: str, request: str, emit: Emit) -> tuple[CapabilityCheck, dict[str, str]]:

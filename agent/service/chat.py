@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from agent.planning.intent import keyword_intent
+from agent.planning.intent import keep_for_later, keyword_intent
 from agent.recipes.edit import parse_edit
 from agent.requests import MAX_PROMPT_CHARS, Budget, FreeformRequest, StoryRequest
 from agent.runtime import Runtime
@@ -37,14 +37,16 @@ def create_session(rt: Runtime, *, api_key_id: str | None = None, title: str | N
 
 
 def start_turn(rt: Runtime, session_id: str, content: str, *, api_key_id: str | None = None, seed: int = 0,
-               budget: Budget | None = None) -> str:
+               budget: Budget | None = None, save_cast: bool = False) -> str:
     """Create the run the user's message asks for (queued, not executed) and record the message with it,
     in one transaction; returns the run's id.
 
     KeyError when the session does not exist or belongs to another key; ValueError (one line) for an
-    empty or too long message, or an edit of a scene the session's story does not have.
+    empty or too long message, or an edit of a scene the session's story does not have. With `save_cast`
+    (or "keep Mara and Pip for later" in the message) a story's characters are banked once it succeeds.
     """
     content = _checked(content)
+    keep = save_cast or keep_for_later(content)
     with rt.db.session() as s:
         session = _owned(s, session_id, api_key_id)
         owner = session.api_key_id
@@ -55,10 +57,10 @@ def start_turn(rt: Runtime, session_id: str, content: str, *, api_key_id: str | 
     if edit is not None and base_run is not None:
         base_id, base_seed, board = base_run
         info = {"scenes": len(board["scenes"]), "chat": {"base_run": base_id, "edit": asdict(edit), "board": board},
-                **budget_info(budget)}
+                **budget_info(budget), **({"save_cast": keep} if keep else {})}
         run_id = create_run(rt, kind="story", request=content, seed=base_seed, info=info, **turn)
     elif keyword_intent(content)[0] == "story":
-        request = StoryRequest(prompt=content, scenes=scene_count(content), seed=seed, budget=budget)
+        request = StoryRequest(prompt=content, scenes=scene_count(content), seed=seed, budget=budget, save_cast=keep)
         run_id = create_story_run(rt, request, **turn)
     else:
         run_id = create_freeform_run(rt, FreeformRequest(request=content, seed=seed, budget=budget), **turn)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from agent.cast_bank import save_cast
 from agent.checkpoint import checkpointer
 from agent.deliver import deliver_run
 from agent.executor import Emit
@@ -57,7 +58,8 @@ def create_run(rt: Runtime, *, kind: str, request: str, seed: int = 0, info: dic
 def create_story_run(rt: Runtime, request: StoryRequest, **fields: Any) -> str:
     """A story run; `fields` are create_run's keywords (out_dir, session_id, api_key_id...)."""
     return create_run(rt, kind="story", request=request.prompt, seed=request.seed,
-                      info={"scenes": request.scenes, **budget_info(request.budget)}, **fields)
+                      info={"scenes": request.scenes, **budget_info(request.budget),
+                            **({"save_cast": request.save_cast} if request.save_cast else {})}, **fields)
 
 
 def create_freeform_run(rt: Runtime, request: FreeformRequest, **fields: Any) -> str:
@@ -98,6 +100,7 @@ def execute_run(rt: Runtime, run_id: str, emit: Emit = lambda e: None,
             narrate_job(rt, run_id, emit=emit, cancelled=cancelled)
         elif not decided:
             _run_graph(rt, run_id, emit, cancelled)
+            save_cast(rt, run_id)  # when the request asked for it and the story succeeded
     except Exception as exc:  # a bug must not take the process down: record it and fail the run
         _log_crash(rt, run_id)
         deliver_run(rt, run_id, status="failed", error=f"internal error: {type(exc).__name__}: {exc}")

@@ -41,6 +41,8 @@ class Turn(BaseModel):
     seed: RequestSeed = 0
     budget: Budget | None = Field(default=None, description="Limits of the turn's run; past one it ends failed "
                                   "with an error starting 'budget:'.")
+    save_cast: bool = Field(default=False, description="Keep the story's characters in your cast bank "
+                            "(`/v1/entities`) once it succeeds; \"keep Mara and Pip for later\" in the turn does too.")
 
 
 @router.post("", response_model=SessionOut, status_code=201, summary="Start a chat session")
@@ -83,7 +85,7 @@ async def post_message(request: Request, session_id: str, turn: Turn, owner: Own
     def create() -> str:
         try:
             return chat.start_turn(runtime(request), session_id, turn.content, api_key_id=owner, seed=turn.seed,
-                                   budget=turn.budget)
+                                   budget=turn.budget, save_cast=turn.save_cast)
         except ValueError as exc:
             raise ApiError(422, "invalid_request", str(exc)) from None
 

@@ -19,6 +19,14 @@ from memory.repo.assets import (
     session_files,
     update_asset,
 )
+from memory.repo.cast import (
+    create_cast_entity,
+    delete_cast_entity,
+    find_cast_entity,
+    get_cast_entity,
+    list_cast_entities,
+    update_cast_entity,
+)
 from memory.repo.entities import create_entity, list_entities
 from memory.repo.events import add_event, has_terminal_event, list_events, step_announced
 from memory.repo.keys import create_key, find_key, get_key, list_keys, revoke_key
@@ -48,6 +56,8 @@ from memory.repo.sessions import (
 from memory.repo.steps import create_step, get_step, get_step_by_id, list_steps, update_step
 
 __all__ = [
+    "create_cast_entity", "delete_cast_entity", "find_cast_entity", "get_cast_entity", "list_cast_entities",
+    "update_cast_entity",
     "add_event", "add_message", "add_score", "count_by_status", "count_in_flight", "create_asset", "create_entity",
     "create_key", "create_run", "create_session", "create_step", "find_by_idempotency_key", "find_cached",
     "find_input", "find_key", "find_score", "get_asset", "get_asset_for_run", "get_key", "get_run", "get_session",

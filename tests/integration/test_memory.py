@@ -15,7 +15,8 @@ from memory import Database, open_database, repo
 from memory.db import current_revision, downgrade, head_revision, make_engine, upgrade
 from memory.tables import ApiKey, Base, Event
 
-TABLES = {"api_keys", "sessions", "messages", "runs", "steps", "assets", "scores", "entities", "events"}
+TABLES = {"api_keys", "sessions", "messages", "runs", "steps", "assets", "scores", "entities", "events",
+          "cast_entities"}
 
 
 @pytest.fixture

@@ -1,0 +1,84 @@
+"""A story naming a banked character (issue 15): its look in every picture prompt, its reference picture
+conditioning every picture step (in the plan and in the asset's lineage), an identity score recorded,
+and the run's own copy of the character surviving the entity's deletion."""
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from agent import cast_bank
+from agent.llm import ServerLLM
+from agent.requests import StoryRequest
+from agent.service.runs import create_story_run, execute_run
+from agent.settings import LLMSettings
+from memory import repo
+
+LOOK = "a tall otter in a red knitted scarf"
+
+
+def _png(colour: tuple[int, int, int]) -> bytes:
+    pixels = np.zeros((96, 96, 3), dtype=np.uint8)
+    pixels[:, :] = colour
+    pixels[24:72, 24:72] = (255 - colour[0], 200, 40)  # a figure in the middle
+    buf = io.BytesIO()
+    Image.fromarray(pixels, "RGB").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _quiet(runtime, rounds: int = 1, identity_margin: float = 0.0):
+    """No LLM (the storyboard falls back deterministically, fast); `rounds` critic revisions; the offline
+    gate's identity margin in points."""
+    runtime._llm = ServerLLM(LLMSettings(base_url="http://127.0.0.1:9/v1", model="m", timeout=1))
+    critic = runtime.settings.critic
+    gates = critic.gates.model_copy(update={"offline": critic.gates.offline.model_copy(
+        update={"identity_margin": identity_margin})})
+    runtime.settings = runtime.settings.model_copy(
+        update={"critic": critic.model_copy(update={"max_rounds": rounds, "gates": gates})})
+    return runtime
+
+
+def test_a_banked_character_conditions_the_pictures_and_is_scored(runtime):
+    # A margin no picture reaches (100 points of cosine): the identity gate fails, so one revision is made
+    # with a new seed and stronger conditioning (a lower strength), and both candidates are scored.
+    rt = _quiet(runtime, rounds=1, identity_margin=100.0)
+    mara = cast_bank.add_entity(rt, owner=None, kind="character", name="Mara", look=LOOK, voice="heart",
+                                reference=_png((20, 60, 160)))
+    cast_bank.add_entity(rt, owner=None, kind="character", name="Ines", look="a small grey owl",
+                         reference=_png((200, 40, 40)))
+    run_id = create_story_run(rt, StoryRequest(prompt="a bedtime story about Mara by the river", scenes=1, seed=5))
+    deleted = []
+
+    def delete_when_the_pictures_start(event: dict) -> None:  # the run keeps its own copy of the character
+        if event.get("type") == "step" and not deleted:
+            with rt.db.session() as s:
+                deleted.append(repo.delete_cast_entity(s, mara["id"], owner=None))
+
+    summary = execute_run(rt, run_id, emit=delete_when_the_pictures_start)
+    assert summary["status"] == "succeeded", summary["error"]
+    assert deleted == [True]
+    with rt.db.session() as s:
+        run = repo.get_run(s, run_id)
+        copy = run.info["cast"]["Mara"]
+        assert set(run.info["cast"]) == {"Mara"} and copy["entity_id"] == mara["id"]
+        reference = repo.get_asset(s, copy["reference"])
+        assert reference.run_id == run_id and reference.sha256 == mara["reference_sha256"]
+        image_steps = [st for st in run.plan["steps"] if st["tool"] == "generate_image"]
+        assert image_steps and all(st["args"]["reference"] == copy["reference"] for st in image_steps)
+        assert all(st["args"]["strength"] == cast_bank.CAST_STRENGTH and LOOK in st["args"]["prompt"]
+                   for st in image_steps)
+        speech = [st for st in run.plan["steps"] if st["tool"] == "speak"]
+        assert all(st["args"]["voice"] == "heart" for st in speech)
+        pictures = [a for a in repo.list_assets(s, run_id=run_id) if a.kind == "image" and a.tool == "generate_image"]
+        assert all(a.params["reference"] == copy["reference"] for a in pictures)
+        assert sorted(a.params["strength"] for a in pictures) == [0.45, cast_bank.CAST_STRENGTH]  # original, revision
+        scores = {sc.asset_id: sc for sc in repo.list_scores(s, run_id=run_id) if sc.metric == "identity_reference"}
+        assert len(pictures) == 2 and set(scores) == {a.id for a in pictures}
+        for score in scores.values():
+            details = score.details
+            assert -1.0 <= score.value <= 1.0 and details["character"] == "Mara" and details["unrelated"] == 4
+            assert details["passed"] is False and "does not look like its reference" in details["reasons"][0]
+            assert details["value"] == pytest.approx(100 * (score.value - details["baseline_cosine"]), abs=1e-3)
+            assert details["strength"] == next(a for a in pictures if a.id == score.asset_id).params["strength"]
+        image_1 = repo.get_step(s, run_id, "image-1")
+        assert image_1.values["rounds"] == 1 and image_1.values["selected"] in scores
