@@ -78,6 +78,9 @@ def add_entity(rt: Runtime, *, owner: str | None, kind: str, name: str, look: st
 def change_entity(rt: Runtime, entity_id: str, *, owner: str | None, fields: dict[str, Any],
                   reference: bytes | None = None) -> dict[str, Any] | None:
     """Set the given fields (name, look, voice) and/or a new picture; None when the key has no such entity."""
+    with rt.db.session() as s:
+        if repo.get_cast_entity(s, entity_id, owner=owner) is None:
+            return None
     if "name" in fields:
         fields["name"] = clean_name(fields["name"])
     check_fields(look=fields.get("look"), voice=fields.get("voice"))

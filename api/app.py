@@ -21,7 +21,7 @@ from api.errors import UsageError, install_handlers
 from api.limits import RequestGate
 from api.metrics import Metrics
 from api.notify import EventNotifier
-from api.routes import assets, briefs, narrations, ops, runs, sessions, studio
+from api.routes import assets, briefs, entities, narrations, ops, runs, sessions, studio
 from api.streams import StreamSlots
 
 
@@ -59,7 +59,7 @@ def create_app(rt: Runtime) -> FastAPI:
     install_handlers(app)
     app.add_middleware(RequestGate, db=rt.db, max_json=server.max_body_bytes, max_upload=server.max_upload_bytes,
                        body_idle_s=server.body_idle_s)
-    for module in (sessions, briefs, narrations, runs, assets, ops, studio):
+    for module in (sessions, briefs, narrations, runs, assets, entities, ops, studio):
         app.include_router(module.router)
     install_docs(app)
     return app

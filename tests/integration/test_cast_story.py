@@ -12,6 +12,7 @@ from agent.llm import ServerLLM
 from agent.requests import StoryRequest
 from agent.service.runs import create_story_run, execute_run
 from agent.settings import LLMSettings
+from api.auth import create_key
 from memory import repo
 
 LOOK = "a tall otter in a red knitted scarf"
@@ -46,7 +47,8 @@ def test_a_banked_character_conditions_the_pictures_and_is_scored(runtime):
                                 reference=_png((20, 60, 160)))
     cast_bank.add_entity(rt, owner=None, kind="character", name="Ines", look="a small grey owl",
                          reference=_png((200, 40, 40)))
-    run_id = create_story_run(rt, StoryRequest(prompt="a bedtime story about Mara by the river", scenes=1, seed=5))
+    request = StoryRequest(prompt="a bedtime story about Mara by the river", scenes=1, seed=5, save_cast=True)
+    run_id = create_story_run(rt, request)
     deleted = []
 
     def delete_when_the_pictures_start(event: dict) -> None:  # the run keeps its own copy of the character
@@ -82,3 +84,20 @@ def test_a_banked_character_conditions_the_pictures_and_is_scored(runtime):
             assert details["strength"] == next(a for a in pictures if a.id == score.asset_id).params["strength"]
         image_1 = repo.get_step(s, run_id, "image-1")
         assert image_1.values["rounds"] == 1 and image_1.values["selected"] in scores
+        # save_cast: Mara (deleted above) is banked again from this story, its first picture as reference
+        saved = repo.find_cast_entity(s, owner=None, kind="character", name="Mara")
+        assert saved.id != mara["id"] and saved.look == LOOK and saved.voice == "heart"
+        assert saved.reference_sha256 == repo.get_asset(s, image_1.values["selected"]).sha256
+        assert run.info["saved_cast"][0] == saved.id
+
+
+def test_the_bank_is_per_key_and_names_are_whole_words(runtime):
+    first, second = (create_key(runtime.db, name)[0] for name in ("first", "second"))
+    cast_bank.add_entity(runtime, owner=first, kind="character", name="Mara", look="an otter")
+    cast_bank.add_entity(runtime, owner=second, kind="character", name="Mara", look="a tall woman")
+    cast_bank.add_entity(runtime, owner=second, kind="character", name="Pip", look="a grey seal")
+    story = "a story about Mara and Pip at sea"
+    assert [e["look"] for e in cast_bank.banked_characters(runtime, first, story)] == ["an otter"]
+    assert [e["look"] for e in cast_bank.banked_characters(runtime, second, story)] == ["a tall woman", "a grey seal"]
+    assert cast_bank.banked_characters(runtime, None, story) == []  # the command line's own bank is empty
+    assert cast_bank.banked_characters(runtime, second, "a story about Marabou storks and a pipe") == []
