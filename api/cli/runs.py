@@ -23,7 +23,7 @@ from tools.base import MAX_REQUEST_SEED
 
 def story(args: argparse.Namespace) -> int:
     try:
-        request = StoryRequest(prompt=args.prompt, scenes=args.scenes, seed=args.seed)
+        request = StoryRequest(prompt=args.prompt, scenes=args.scenes, seed=args.seed, save_cast=args.save_cast)
     except ValidationError as exc:
         raise UsageError(_request_error(exc)) from None
     if args.out is not None:
