@@ -10,6 +10,7 @@ from PIL import Image
 from agent import cast_bank
 from agent.llm import ServerLLM
 from agent.requests import StoryRequest
+from agent.service import chat
 from agent.service.runs import create_story_run, execute_run
 from agent.settings import LLMSettings
 from api.auth import create_key
@@ -101,3 +102,13 @@ def test_the_bank_is_per_key_and_names_are_whole_words(runtime):
     assert [e["look"] for e in cast_bank.banked_characters(runtime, second, story)] == ["a tall woman", "a grey seal"]
     assert cast_bank.banked_characters(runtime, None, story) == []  # the command line's own bank is empty
     assert cast_bank.banked_characters(runtime, second, "a story about Marabou storks and a pipe") == []
+
+
+def test_a_chat_turn_asks_to_keep_the_cast(runtime):
+    session = chat.create_session(runtime)
+    kept = chat.start_turn(runtime, session, "a bedtime story about Mara and Pip, and keep Mara and Pip for later")
+    flagged = chat.start_turn(runtime, session, "a story about a fox in the snow", save_cast=True)
+    plain = chat.start_turn(runtime, session, "a story about a fox in the snow")
+    with runtime.db.session() as s:
+        infos = [repo.get_run(s, run_id).info for run_id in (kept, flagged, plain)]
+    assert [info.get("save_cast") for info in infos] == [["Mara", "Pip"], True, None]
