@@ -103,10 +103,10 @@ def named_in(text: str, name: str) -> bool:
     return re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", text, flags=re.IGNORECASE) is not None
 
 
-def banked_characters(rt: Runtime, owner: str | None, request: str) -> list[dict[str, Any]]:
-    """The key's characters the request names, newest of each name, in the order the request names them."""
+def banked(rt: Runtime, owner: str | None, request: str, kind: str = "character") -> list[dict[str, Any]]:
+    """The key's entities of `kind` the request names, newest of each name, in the order the request names them."""
     with rt.db.session() as s:
-        rows = repo.list_cast_entities(s, owner=owner, kind="character")
+        rows = repo.list_cast_entities(s, owner=owner, kind=kind)
     found: dict[str, dict[str, Any]] = {}
     for row in reversed(rows):  # newest first: a later save of a name wins
         if named_in(request, row.name):

@@ -18,7 +18,7 @@ from agent.recipes.brief import Brief
 from agent.recipes.brief_text import plan_brief
 from agent.recipes.edit import SceneEdit, apply_edit
 from agent.recipes.freeform import freeform_plan
-from agent.recipes.story_bank import apply_bank, condition_plan
+from agent.recipes.story_bank import apply_bank, apply_place, apply_styles, condition_plan
 from agent.recipes.storyboard import Storyboard
 from agent.runtime import Runtime
 from memory import repo
@@ -59,25 +59,28 @@ def plan_run(rt: Runtime, run_id: str, emit: Emit) -> Plan:
     elif kind != "story":
         raise ToolError(f"run kind {kind!r} has no planner yet")
     emit({"type": "stage", "stage": "plan", "detail": f"storyboard by {rt.llm.name}"})
-    banked = cast_bank.banked_characters(rt, info.get("owner"), request)
+    banked = cast_bank.banked(rt, info["owner"], request)
     result = story.write_storyboard(
         llm, request, scenes, seed=seed, max_tokens=rt.settings.story.llm_max_new_tokens,
         progress=lambda text: emit({"type": "stage", "stage": "plan", "detail": text}),
         known="; ".join([*_context(rt, run_id)[1], *(f"{e['name']}: {e['look']}" for e in banked)]),
     )
-    plan = _checked(_with_bank(rt, run_id, result, banked, seed, emit), "story")
+    plan = _checked(_with_bank(rt, run_id, result, request, banked, info["owner"], seed, emit), "story")
     _record(rt, run_id, plan, result)
     return plan
 
 
-def _with_bank(rt: Runtime, run_id: str, result: story.StoryboardResult, banked: list[dict], seed: int,
-               emit: Emit) -> Plan:
-    """The story's plan; banked characters it names bring their look, voice and reference picture."""
-    if banked:
-        result.storyboard = apply_bank(result.storyboard, banked)
-        names = ", ".join(e["name"] for e in banked)
+def _with_bank(rt: Runtime, run_id: str, result: story.StoryboardResult, request: str, banked: list[dict],
+               owner: str | None, seed: int, emit: Emit) -> Plan:
+    """The story's plan; banked characters it names bring their look, voice and reference picture, a banked
+    place its look as the setting, a banked style its prompt text."""
+    places = cast_bank.banked(rt, owner, request, "place")
+    styles = cast_bank.banked(rt, owner, request, "style")
+    result.storyboard = apply_place(apply_bank(result.storyboard, banked), places)
+    if banked or places or styles:
+        names = ", ".join(e["name"] for e in [*banked, *places, *styles])
         emit({"type": "stage", "stage": "plan", "detail": f"from the cast bank: {names}"})
-    plan = story.compile_plan(result.storyboard, rt.settings.story, seed=seed)
+    plan = apply_styles(story.compile_plan(result.storyboard, rt.settings.story, seed=seed), styles)
     return condition_plan(plan, result.storyboard, cast_bank.copy_into_run(rt, run_id, banked)) if banked else plan
 
 

@@ -1,7 +1,8 @@
-"""Banked characters in a story (issue 15): their looks go into the storyboard's cast (so into every
-picture prompt), their reference pictures condition the picture steps (image-to-image, `reference` and
-`strength` in the step's arguments, so in the plan and in the asset's lineage), and their voices speak
-the scenes they lead."""
+"""Banked entities in a story (issue 15). Characters: their looks go into the storyboard's cast (so into
+every picture prompt), their reference pictures condition the picture steps (image-to-image, `reference`
+and `strength` in the step's arguments, so in the plan and in the asset's lineage), and their voices
+speak the scenes they lead. A banked place the request names becomes the setting; a banked style's
+prompt text ends every picture prompt."""
 from __future__ import annotations
 
 from typing import Any
@@ -64,3 +65,20 @@ def _scene_index(step_id: str, prefix: str) -> int:
     name = step_id[len(prefix):] if step_id.startswith(prefix) else ""
     head, _, number = name.partition("-")
     return int(number) if head in ("image", "speech") and number.isdigit() else 0
+
+
+def apply_place(board: Storyboard, places: list[dict[str, Any]]) -> Storyboard:
+    """The first banked place the request names is the story's setting (its look, else its name)."""
+    if not places:
+        return board
+    return board.model_copy(update={"setting": (places[0]["look"] or places[0]["name"])[:120]})
+
+
+def apply_styles(plan: Plan, styles: list[dict[str, Any]]) -> Plan:
+    """Every picture prompt ends with the banked styles' prompt text."""
+    text = " ".join(f"Style: {s['look'].rstrip('.')}." for s in styles if s["look"])
+    if not text:
+        return plan
+    steps = [step.model_copy(update={"args": {**step.args, "prompt": f"{step.args['prompt']} {text}"[:2000]}})
+             if step.tool == "generate_image" else step for step in plan.steps]
+    return plan.model_copy(update={"steps": steps})

@@ -9,6 +9,7 @@ from PIL import Image
 
 from agent import cast_bank
 from agent.llm import ServerLLM
+from agent.planning.dispatch import plan_run
 from agent.requests import StoryRequest
 from agent.service import chat
 from agent.service.runs import create_story_run, execute_run
@@ -98,10 +99,10 @@ def test_the_bank_is_per_key_and_names_are_whole_words(runtime):
     cast_bank.add_entity(runtime, owner=second, kind="character", name="Mara", look="a tall woman")
     cast_bank.add_entity(runtime, owner=second, kind="character", name="Pip", look="a grey seal")
     story = "a story about Mara and Pip at sea"
-    assert [e["look"] for e in cast_bank.banked_characters(runtime, first, story)] == ["an otter"]
-    assert [e["look"] for e in cast_bank.banked_characters(runtime, second, story)] == ["a tall woman", "a grey seal"]
-    assert cast_bank.banked_characters(runtime, None, story) == []  # the command line's own bank is empty
-    assert cast_bank.banked_characters(runtime, second, "a story about Marabou storks and a pipe") == []
+    assert [e["look"] for e in cast_bank.banked(runtime, first, story)] == ["an otter"]
+    assert [e["look"] for e in cast_bank.banked(runtime, second, story)] == ["a tall woman", "a grey seal"]
+    assert cast_bank.banked(runtime, None, story) == []  # the command line's own bank is empty
+    assert cast_bank.banked(runtime, second, "a story about Marabou storks and a pipe") == []
 
 
 def test_a_chat_turn_asks_to_keep_the_cast(runtime):
@@ -112,3 +113,18 @@ def test_a_chat_turn_asks_to_keep_the_cast(runtime):
     with runtime.db.session() as s:
         infos = [repo.get_run(s, run_id).info for run_id in (kept, flagged, plain)]
     assert [info.get("save_cast") for info in infos] == [["Mara", "Pip"], True, None]
+
+
+def test_a_banked_place_is_the_setting_and_a_banked_style_ends_every_picture_prompt(runtime):
+    rt = _quiet(runtime)
+    cast_bank.add_entity(rt, owner=None, kind="place", name="Willow Bend", look="a misty river bend with willows")
+    cast_bank.add_entity(rt, owner=None, kind="style", name="inkwash", look="soft ink wash, muted blues")
+    cast_bank.add_entity(rt, owner=None, kind="style", name="neon", look="neon glow")  # not named: not used
+    run_id = create_story_run(rt, StoryRequest(prompt="an inkwash story about a heron at Willow Bend", scenes=2))
+    plan = plan_run(rt, run_id, emit=lambda e: None)
+    prompts = [s.args["prompt"] for s in plan.steps if s.tool == "generate_image"]
+    assert len(prompts) == 2
+    assert all(p.endswith("Style: soft ink wash, muted blues.") and "neon" not in p for p in prompts)
+    with rt.db.session() as s:
+        assert repo.get_run(s, run_id).info["storyboard"]["board"]["setting"] == "a misty river bend with willows"
+        assert "cast" not in repo.get_run(s, run_id).info  # no banked character named: nothing conditioned
