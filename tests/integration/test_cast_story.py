@@ -8,9 +8,12 @@ import pytest
 from PIL import Image
 
 from agent import cast_bank
+from agent.identity import score_identity
 from agent.llm import ServerLLM
+from agent.plan_schema import Plan
 from agent.planning.dispatch import plan_run
 from agent.requests import StoryRequest
+from agent.revise import revised_args
 from agent.service import chat
 from agent.service.runs import create_story_run, execute_run
 from agent.settings import LLMSettings
@@ -41,6 +44,38 @@ def _quiet(runtime, rounds: int = 1, identity_margin: float = 0.0):
     return runtime
 
 
+def test_a_planned_picture_of_a_banked_character_is_conditioned_and_gated(runtime):
+    """Fast (default run): the plan's picture step carries the reference and strength, the picture made
+    from it records them in its lineage, and the identity gate scores it against the reference."""
+    rt = _quiet(runtime)
+    mara = cast_bank.add_entity(rt, owner=None, kind="character", name="Mara", look=LOOK,
+                                reference=_png((20, 60, 160)))
+    run_id = create_story_run(rt, StoryRequest(prompt="a bedtime story about Mara by the river", scenes=1, seed=5))
+    plan = plan_run(rt, run_id, emit=lambda e: None)
+    image = next(step for step in plan.steps if step.tool == "generate_image")
+    with rt.db.session() as s:
+        copy = repo.get_run(s, run_id).info["cast"]["Mara"]
+        assert repo.get_asset(s, copy["reference"]).sha256 == mara["reference_sha256"]
+    assert (image.args["reference"], image.args["strength"]) == (copy["reference"], cast_bank.CAST_STRENGTH)
+    assert LOOK in image.args["prompt"]
+    executor = rt.executor_for(run_id)
+    [outcome] = executor.run_wave(Plan(kind="story", steps=[image]), {})
+    assert outcome.status == "succeeded", outcome.error
+    picture = outcome.outputs["image"]
+    params = executor.asset_view(picture).params
+    assert (params["reference"], params["strength"], params["ip_adapter_scale"]) == (copy["reference"], 0.6, None)
+    gate = rt.settings.critic.gates.offline
+    for margin, passed in ((-200.0, True), (200.0, False)):  # cosines are in [-1, 1]: +-200 points decide
+        verdict = score_identity(executor, run_id, [picture], gate.model_copy(update={"identity_margin": margin}))
+        assert verdict[picture].passed is passed
+    with rt.db.session() as s:
+        [score] = [sc for sc in repo.list_scores(s, run_id=run_id) if sc.metric == "identity_reference"]
+    assert score.asset_id == picture and -1.0 <= score.value <= 1.0 and score.details["character"] == "Mara"
+    assert score.details["strength"] == 0.6 and score.details["unrelated"] == 4  # four decoys, no other banked
+    assert revised_args("generate_image", image.args, 1, [], None)["strength"] == 0.45  # stronger conditioning
+
+
+@pytest.mark.slow
 def test_a_banked_character_conditions_the_pictures_and_is_scored(runtime):
     # A margin no picture reaches (100 points of cosine): the identity gate fails, so one revision is made
     # with a new seed and stronger conditioning (a lower strength), and both candidates are scored.
