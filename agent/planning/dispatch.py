@@ -48,6 +48,8 @@ def plan_run(rt: Runtime, run_id: str, emit: Emit) -> Plan:
     llm = rt.llm_for(run_id)
     if kind == "brief":
         return _brief(rt, run_id, llm, info, seed, emit)
+    if kind == "story" and "keep" in info:
+        return _story_again(rt, run_id, info["keep"]["base_run"], emit)
     if kind == "story" and "chat" in info:
         return _story_edit(rt, run_id, llm, info["chat"], seed, emit)
     if kind == "freeform" and given:
@@ -139,6 +141,20 @@ def _story_edit(rt: Runtime, run_id: str, llm: RecordedLLM, chat: dict, seed: in
     board, notes = apply_edit(Storyboard.model_validate(chat["board"]), edit, llm, seed=seed)
     plan = _checked(story.compile_plan(board, rt.settings.story, seed=seed), "story")
     _record(rt, run_id, plan, story.StoryboardResult(board, "edit", notes), entities=False)
+    return plan
+
+
+def _story_again(rt: Runtime, run_id: str, base_id: str, emit: Emit) -> Plan:
+    """The session's earlier story, its plan unchanged (every step a cache hit): a turn that keeps its cast."""
+    with rt.db.session() as s:
+        base = repo.get_run(s, base_id)
+        plan, title, board = Plan.model_validate(base.plan), base.title, base.info["storyboard"]
+        cast = base.info.get("cast")
+    emit({"type": "stage", "stage": "plan", "detail": f"keeping the cast of “{title}”"})
+    with rt.db.session() as s:
+        run = repo.get_run(s, run_id)
+        info = {**run.info, "storyboard": board, **({"cast": cast} if cast else {})}
+        repo.update_run(s, run_id, title=title, plan=plan.model_dump(), info=info)
     return plan
 
 

@@ -2,10 +2,12 @@
 
 A turn that edits the session's finished story ("make the seal wear a red scarf in scene 2") becomes
 a story run whose storyboard is the earlier one with that scene changed; it keeps the earlier run's
-seed, so the unchanged scenes come back from the tool-call cache byte for byte. Any other turn is a
-new request: a story run for a story, else a free-form run, planned with the session's history and
-characters (see `agent.planning.context`). Turns are created here, not executed: the API's workers
-execute them and then call `record_reply`.
+seed, so the unchanged scenes come back from the tool-call cache byte for byte. A turn that asks to
+keep the story's characters ("keep Mara and Pip for later") runs the session's story again from the
+cache and banks them (`agent.cast_bank`). Any other turn is a new request: a story run for a story,
+else a free-form run, planned with the session's history and characters (see
+`agent.planning.context`). Turns are created here, not executed: the API's workers execute them and
+then call `record_reply`.
 """
 from __future__ import annotations
 
@@ -59,6 +61,13 @@ def start_turn(rt: Runtime, session_id: str, content: str, *, api_key_id: str | 
         info = {"scenes": len(board["scenes"]), "chat": {"base_run": base_id, "edit": asdict(edit), "board": board},
                 **budget_info(budget), **({"save_cast": keep} if keep else {})}
         run_id = create_run(rt, kind="story", request=content, seed=base_seed, info=info, **turn)
+    elif keep and base_run is not None and keyword_intent(content)[0] != "story":
+        # "keep Mara and Pip for later": the session's story again (its plan, so every step is a cache hit),
+        # then its cast is banked as the run ends
+        base_id, base_seed, board = base_run
+        info = {"scenes": len(board["scenes"]), "keep": {"base_run": base_id}, "save_cast": keep,
+                **budget_info(budget)}
+        run_id = create_run(rt, kind="story", request=content, seed=base_seed, info=info, **turn)
     elif keyword_intent(content)[0] == "story":
         request = StoryRequest(prompt=content, scenes=scene_count(content), seed=seed, budget=budget, save_cast=keep)
         run_id = create_story_run(rt, request, **turn)
@@ -109,6 +118,8 @@ def _made_text(run: Any, title: str) -> str:
         where = f"scene {edit['scene']} changed" if edit.get("scene") else "every scene changed"
         kept = "; the other scenes are kept" if edit.get("scene") and info.get("scenes", 1) > 1 else ""
         return f"{title} is ready: {where} ({edit['instruction']}){kept}."
+    if info.get("saved_cast"):
+        return f"Kept {len(info['saved_cast'])} character(s) of {title} in your cast bank for later stories."
     if run.kind == "story":
         scenes = len(info.get("storyboard", {}).get("board", {}).get("scenes", [])) or info.get("scenes", 0)
         return f"{title} is ready: an illustrated, narrated story in {scenes} scene{'s' * (scenes != 1)}."

@@ -163,3 +163,22 @@ def test_a_banked_place_is_the_setting_and_a_banked_style_ends_every_picture_pro
     with rt.db.session() as s:
         assert repo.get_run(s, run_id).info["storyboard"]["board"]["setting"] == "a misty river bend with willows"
         assert "cast" not in repo.get_run(s, run_id).info  # no banked character named: nothing conditioned
+
+
+@pytest.mark.slow
+def test_keep_them_for_later_banks_the_sessions_story_cast_from_the_cache(runtime):
+    rt = _quiet(runtime, rounds=0)
+    session = chat.create_session(rt)
+    story = chat.start_turn(rt, session, "a bedtime story about Mara and Pip by the sea")
+    assert execute_run(rt, story)["status"] == "succeeded"
+    keep = chat.start_turn(rt, session, "keep Mara and Pip for later")
+    summary = execute_run(rt, keep)
+    assert summary["status"] == "succeeded", summary["error"]
+    assert summary["cost"]["cache_hits"] == len(summary["steps"])  # the same story, nothing made again
+    chat.record_reply(rt, keep)
+    with rt.db.session() as s:
+        banked = {e.name: e for e in repo.list_cast_entities(s, owner=None, kind="character")}
+        first = repo.get_asset(s, repo.get_step(s, story, "image-1").values["selected"])
+        reply = repo.list_messages(s, session)[-1].content
+    assert set(banked) == {"Mara", "Pip"} and all(e.reference_sha256 == first.sha256 for e in banked.values())
+    assert reply.startswith("Kept 2 character(s)")
