@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from agent.executor import Executor
+from agent.identity import score_identity
 from agent.plan_schema import PlanStep, dependencies
 from agent.recipes.redo import kept_steps
 from agent.settings import Gate
@@ -113,6 +114,8 @@ def critique(executor: Executor, run_id: str, state: dict[str, Any], gate: Gate)
     prompts = [s["intent"] for s in plan if s["tool"] == "generate_image"]
     judged = {**score_images(executor, run_id, todo["generate_image"], prompts, gate),
               **(score_narration(executor, run_id, todo["speak"], gate) if todo["speak"] else {})}
+    identity = score_identity(executor, run_id, list(todo["generate_image"]), gate)
+    judged.update({a: _both(judged[a], v) for a, v in identity.items()})
     verdicts.update({a: asdict(v) for a, v in judged.items()})
     winners = {step: max(ids, key=lambda a: verdicts[a]["value"]) for step, ids in candidates.items()}
     kept = _kept(executor, run_id)  # locked scenes, and a redo's other scenes: judged, never revised
@@ -126,6 +129,12 @@ def _kept(executor: Executor, run_id: str) -> set[str]:
     """Read when judging, so a lock set while the run waited for review counts."""
     with executor.db.session() as s:
         return kept_steps(repo.get_run(s, run_id).info or {})
+
+
+def _both(clip: Verdict, identity) -> Verdict:
+    """A banked character's picture passes both gates; candidates rank by the sum of their margins."""
+    return Verdict(passed=clip.passed and identity.passed, value=round(clip.value + identity.value, 3),
+                   reasons=[*clip.reasons, *identity.reasons])
 
 
 def _script(executor: Executor, asset_id: str, intent: str) -> str:

@@ -57,6 +57,9 @@ class StoryRequest(BaseModel):
     seed: RequestSeed = 0
     budget: Budget | None = None
     review: bool = False  # pause after planning until the storyboard is approved
+    save_cast: bool | Annotated[list[Annotated[str, Field(max_length=80)]], Field(max_length=6)] = Field(
+        default=False, description="Keep the story's characters (all, or those "
+                                        "named) in your cast bank for later stories.")
 
 
 class FreeformRequest(BaseModel):

@@ -2,7 +2,9 @@
 
 Images: round 1 tries a new seed; round 2 also rewrites the prompt from the critic's reasons (by the
 LLM, or, with no LLM, by putting the scene's own description first so it weighs more); round 3 and
-later also double the denoising steps. Narration: each round speaks 10% slower (never under 0.7x)
+later also double the denoising steps. A picture made from a reference picture (a banked character)
+also moves less from it each round (strength 0.15 lower, never under 0.2).
+Narration: each round speaks 10% slower (never under 0.7x)
 with a new seed; the text is kept, since the subtitles and the storybook show it. Every candidate
 is a new step (`image-2~r1`) whose asset records the candidate it revises as its parent.
 """
@@ -30,6 +32,8 @@ def revised_args(tool: str, args: dict[str, Any], round_no: int, reasons: list[s
     new = {**args, "seed": (args.get("seed") or 0) + 7919 * round_no}
     if tool == "speak":  # a slower voice is easier to hear back; the words stay those of the script
         return {**new, "speed": round(max(0.7, args.get("speed", 1.0) - 0.1 * round_no), 2)}
+    if args.get("reference") and args.get("strength"):  # closer to the reference picture: stronger conditioning
+        new["strength"] = round(max(0.2, args["strength"] - 0.15 * round_no), 2)
     if round_no >= 2:
         new["prompt"] = rewrite_prompt(args["prompt"], reasons, llm, seed=new["seed"])
     if round_no >= 3:

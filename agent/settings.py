@@ -62,6 +62,8 @@ class Gate(BaseModel):
 
     clip_margin: float = Field(default=2.0, description="Points above the per-run shuffled-prompt baseline.")
     clip_floor: float = Field(default=20.0, description="Absolute minimum CLIP score (100 x cosine).")
+    identity_margin: float = Field(default=2.0, description="Points (100 x cosine of CLIP image embeddings) by which "
+                                   "a banked character's picture must be nearer its reference than unrelated ones.")
     max_wer: float = Field(
         default=0.1, ge=0, le=1, description="Narration round trip (speech -> transcript) word error rate allowed."
     )
@@ -71,7 +73,7 @@ class Gates(BaseModel):
     """One gate per profile (`STORYLOOM_CRITIC__GATES__CPU__CLIP_MARGIN=3`)."""
 
     offline: Gate = Field(
-        default_factory=lambda: Gate(clip_margin=0.0, clip_floor=-100.0, max_wer=0.2),
+        default_factory=lambda: Gate(clip_margin=0.0, clip_floor=-100.0, max_wer=0.2, identity_margin=0.0),
         description="Tiny random CLIP has no notion of meaning: this gate only exercises the loop; whisper "
         "tiny.en misspells invented names, hence the looser word error rate.",
     )

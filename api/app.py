@@ -22,7 +22,8 @@ from api.errors import UsageError, install_handlers
 from api.limits import RequestGate
 from api.metrics import Metrics
 from api.notify import EventNotifier
-from api.routes import assets, briefs, narrations, ops, review, runs, scenes, session_pins, sessions, studio
+from api.routes import (assets, briefs, entities, narrations, ops, review, runs, scenes, session_pins, sessions,
+                        studio)
 from api.streams import StreamSlots
 from api.views import webhook_body
 
@@ -67,7 +68,7 @@ def create_app(rt: Runtime) -> FastAPI:
     install_handlers(app)
     app.add_middleware(RequestGate, db=rt.db, max_json=server.max_body_bytes, max_upload=server.max_upload_bytes,
                        body_idle_s=server.body_idle_s)
-    for module in (sessions, briefs, narrations, runs, review, assets, ops, studio, scenes, session_pins):
+    for module in (sessions, briefs, narrations, runs, review, assets, entities, ops, studio, scenes, session_pins):
         app.include_router(module.router)
     install_docs(app)
     return app

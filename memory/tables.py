@@ -40,6 +40,7 @@ STEP_STATUSES = ("pending", "running", "succeeded", "failed", "skipped")
 ASSET_KINDS = ("image", "audio", "video", "subtitles", "document")
 # pending: not delivered yet (retries go on); delivered: a 2xx came back; failed: given up (410, or too old).
 WEBHOOK_STATUSES = ("pending", "delivered", "failed")
+CAST_KINDS = ("character", "style", "place")  # a style's `look` is its prompt text
 
 # Named constraints make batch migrations on SQLite (which recreate tables) predictable.
 NAMING_CONVENTION = {
@@ -273,6 +274,23 @@ class Entity(Base):
     description: Mapped[str] = mapped_column(Text)
     first_asset_id: Mapped[str | None] = _fk("assets.id")
     created_at: Mapped[datetime] = _created()
+
+
+class CastEntity(Base):
+    """A banked character, style or place of one API key, reused by later stories of that key
+    (`kind` is one of CAST_KINDS). A character's reference picture is kept in the asset store by sha256."""
+
+    __tablename__ = "cast_entities"
+
+    id: Mapped[str] = _id()
+    api_key_id: Mapped[str | None] = _fk("api_keys.id", index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(80))
+    look: Mapped[str] = mapped_column(Text, default="")
+    voice: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    reference_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _created()
 
 
 class Event(Base):

@@ -70,8 +70,10 @@ class GenerateImage(Tool):
 
     @staticmethod
     def _result(args: GenerateImageInput, image, seed: int, steps: int, spec: ModelSpec) -> ToolResult:
+        ip_adapter = spec.options.get("ip_adapter") if args.reference else None
         params = {"steps": steps, "seed": seed, "guidance_scale": 0.0, "reference": args.reference,
-                  "strength": args.strength if args.reference else None}
+                  "strength": args.strength if args.reference else None,
+                  "ip_adapter_scale": ip_adapter["scale"] if ip_adapter else None}
         artifact = Artifact(name="image", kind="image", mime="image/png", data=encode_png(image),
                             intent=args.prompt, width=image.width, height=image.height, params=params)
         return ToolResult(artifacts=[artifact], model_id=spec.model_id, model_revision=spec.hub_revision)

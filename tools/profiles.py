@@ -105,7 +105,12 @@ _TABLE: dict[str, dict[str, ModelSpec]] = {
     },
     "gpu": {
         "text_to_image": ModelSpec(
-            "text_to_image", "stabilityai/sdxl-turbo", "hub", _IMAGE, options={"steps": 4, "dtype": "float16"}
+            "text_to_image", "stabilityai/sdxl-turbo", "hub", _IMAGE, options={
+                "steps": 4, "dtype": "float16",
+                # A banked character's reference picture also conditions through an IP-Adapter (SDXL weights;
+                # sd-turbo on the cpu profile is SD 2.1, for which none is published: image-to-image only).
+                "ip_adapter": {"repo": "h94/IP-Adapter", "subfolder": "sdxl_models",
+                               "weight_name": "ip-adapter_sdxl.bin", "scale": 0.6}}
         ),
         "clip": ModelSpec("clip", "openai/clip-vit-large-patch14", "hub", _CLIP),
         "text_to_video": ModelSpec(

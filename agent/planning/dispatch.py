@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from agent import cast_bank
 from agent.executor import Emit
 from agent.llm import EmbeddedLLM, RecordedLLM
 from agent.plan_schema import ALLOWED_TOOLS, Plan, validate_plan
@@ -18,6 +19,7 @@ from agent.recipes.brief_text import plan_brief
 from agent.recipes.edit import SceneEdit, apply_edit
 from agent.recipes.freeform import freeform_plan
 from agent.recipes.redo import SceneRedo, keep_delivered, kept_scenes
+from agent.recipes.story_bank import apply_bank, apply_place, apply_styles, condition_plan
 from agent.recipes.storyboard import Storyboard
 from agent.runtime import Runtime
 from memory import repo
@@ -39,7 +41,7 @@ def plan_run(rt: Runtime, run_id: str, emit: Emit) -> Plan:
     with rt.db.session() as s:
         run = repo.get_run(s, run_id)
         kind, request, seed, scenes = run.kind, run.request, run.seed or 0, int(run.info.get("scenes", 3))
-        info = dict(run.info)
+        info = {**run.info, "owner": run.api_key_id}
     given: dict[str, str] = {}
     if kind == "freeform":  # a story run was asked for as a story: its words are the story's content
         check, given = _capability(rt, run_id, request, emit)
@@ -49,6 +51,8 @@ def plan_run(rt: Runtime, run_id: str, emit: Emit) -> Plan:
         return _brief(rt, run_id, llm, info, seed, emit)
     if kind == "story" and "redo" in info:
         return _story_redo(rt, run_id, info, seed, emit)
+    if kind == "story" and "keep" in info:
+        return _story_again(rt, run_id, info["keep"]["base_run"], emit)
     if kind == "story" and "chat" in info:
         return _story_edit(rt, run_id, llm, info, seed, emit)
     if kind == "freeform" and given:
@@ -60,15 +64,30 @@ def plan_run(rt: Runtime, run_id: str, emit: Emit) -> Plan:
     elif kind != "story":
         raise ToolError(f"run kind {kind!r} has no planner yet")
     emit({"type": "stage", "stage": "plan", "detail": f"storyboard by {rt.llm.name}"})
+    banked = cast_bank.banked(rt, info["owner"], request)
     result = story.write_storyboard(
         llm, request, scenes, seed=seed, max_tokens=rt.settings.story.llm_max_new_tokens,
         progress=lambda text: emit({"type": "stage", "stage": "plan", "detail": text}),
-        known="; ".join(_context(rt, run_id)[1]),
+        known="; ".join([*_context(rt, run_id)[1], *(f"{e['name']}: {e['look']}" for e in banked)]),
     )
     result.storyboard = styled(result.storyboard, info)
-    plan = _checked(story.compile_plan(result.storyboard, rt.settings.story, seed=seed), "story")
+    plan = _checked(_with_bank(rt, run_id, result, request, banked, info["owner"], seed, emit), "story")
     _record(rt, run_id, plan, result)
     return plan
+
+
+def _with_bank(rt: Runtime, run_id: str, result: story.StoryboardResult, request: str, banked: list[dict],
+               owner: str | None, seed: int, emit: Emit) -> Plan:
+    """The story's plan; banked characters it names bring their look, voice and reference picture, a banked
+    place its look as the setting, a banked style its prompt text."""
+    places = cast_bank.banked(rt, owner, request, "place")
+    styles = cast_bank.banked(rt, owner, request, "style")
+    result.storyboard = apply_place(apply_bank(result.storyboard, banked), places)
+    if banked or places or styles:
+        names = ", ".join(e["name"] for e in [*banked, *places, *styles])
+        emit({"type": "stage", "stage": "plan", "detail": f"from the cast bank: {names}"})
+    plan = apply_styles(story.compile_plan(result.storyboard, rt.settings.story, seed=seed), styles)
+    return condition_plan(plan, result.storyboard, cast_bank.copy_into_run(rt, run_id, banked)) if banked else plan
 
 
 def _capability(rt: Runtime, run_id: str, request: str, emit: Emit) -> tuple[CapabilityCheck, dict[str, str]]:
@@ -146,6 +165,20 @@ def _story_redo(rt: Runtime, run_id: str, info: dict, seed: int, emit: Emit) -> 
     plan = story.compile_plan(board, rt.settings.story, seed=seed)
     plan = _checked(keep_delivered(plan, info["redo"]["delivered"], kept_scenes(board, redo.scene)), "story")
     _record(rt, run_id, plan, story.StoryboardResult(board, "redo", [redo.describe()]), entities=False)
+    return plan
+
+
+def _story_again(rt: Runtime, run_id: str, base_id: str, emit: Emit) -> Plan:
+    """The session's earlier story, its plan unchanged (every step a cache hit): a turn that keeps its cast."""
+    with rt.db.session() as s:
+        base = repo.get_run(s, base_id)
+        plan, title, board = Plan.model_validate(base.plan), base.title, base.info["storyboard"]
+        cast = base.info.get("cast")
+    emit({"type": "stage", "stage": "plan", "detail": f"keeping the cast of “{title}”"})
+    with rt.db.session() as s:
+        run = repo.get_run(s, run_id)
+        info = {**run.info, "storyboard": board, **({"cast": cast} if cast else {})}
+        repo.update_run(s, run_id, title=title, plan=plan.model_dump(), info=info)
     return plan
 
 

@@ -41,3 +41,18 @@ def keyword_intent(request: str) -> tuple[str, bool]:
     if found:
         return max(found, key=lambda name: hits[name]), len(found) == 1
     return "freeform", len({action for action, _ in clauses(request)}) >= 2
+
+
+_KEEP = re.compile(r"\b(?:keep|save|remember)\s+(.{1,200}?)\s+for\s+later\b", re.IGNORECASE)
+
+
+def keep_for_later(text: str) -> list[str] | bool:
+    """The names a message asks to keep ("keep Mara and Pip for later" -> ['Mara', 'Pip']); True for
+    "keep the cast for later" (every character); False when it asks nothing of the kind."""
+    found = _KEEP.search(text)
+    if found is None:
+        return False
+    words = re.split(r",\s*|\s+and\s+", found.group(1).strip())
+    names = [" ".join(w.split()[1:]) if w.lower().startswith("the ") else w.strip() for w in words]
+    names = [n for n in names if n and n[:1].isupper()][:6]
+    return names or True

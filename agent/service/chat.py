@@ -2,10 +2,12 @@
 
 A turn that edits the session's finished story ("make the seal wear a red scarf in scene 2") becomes
 a story run whose storyboard is the earlier one with that scene changed; it keeps the earlier run's
-seed, so the unchanged scenes come back from the tool-call cache byte for byte. Any other turn is a
-new request: a story run for a story, else a free-form run, planned with the session's history and
-characters (see `agent.planning.context`). Turns are created here, not executed: the API's workers
-execute them and then call `record_reply`.
+seed, so the unchanged scenes come back from the tool-call cache byte for byte. A turn that asks to
+keep the story's characters ("keep Mara and Pip for later") runs the session's story again from the
+cache and banks them (`agent.cast_bank`). Any other turn is a new request: a story run for a story,
+else a free-form run, planned with the session's history and characters (see
+`agent.planning.context`). Turns are created here, not executed: the API's workers execute them and
+then call `record_reply`.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from agent.planning.intent import keyword_intent
+from agent.planning.intent import keep_for_later, keyword_intent
 from agent.recipes.edit import parse_edit
 from agent.recipes.redo import SceneLocked, parse_redo
 from agent.requests import MAX_PROMPT_CHARS, Budget, FreeformRequest, StoryRequest
@@ -39,15 +41,18 @@ def create_session(rt: Runtime, *, api_key_id: str | None = None, title: str | N
 
 
 def start_turn(rt: Runtime, session_id: str, content: str, *, api_key_id: str | None = None, seed: int = 0,
-               budget: Budget | None = None, webhook_url: str | None = None, review: bool = False) -> str:
+               budget: Budget | None = None, webhook_url: str | None = None, review: bool = False,
+               save_cast: bool = False) -> str:
     """Create the run the user's message asks for (queued, not executed) and record the message with it,
     in one transaction; returns the run's id. The session's pins (style, seed) apply to the run.
 
     KeyError when the session does not exist or belongs to another key; ValueError (one line) for an
     empty or too long message, or an edit of a scene the session's story does not have; SceneLocked for
-    an edit or redo of a locked scene.
+    an edit or redo of a locked scene. With `save_cast` (or "keep Mara and Pip for later" in the message)
+    a story's characters are banked once it succeeds.
     """
     content = _checked(content)
+    keep = save_cast or keep_for_later(content)
     with rt.db.session() as s:
         session = _owned(s, session_id, api_key_id)
         owner, pins = session.api_key_id, dict(session.pins or {})
@@ -69,10 +74,18 @@ def start_turn(rt: Runtime, session_id: str, content: str, *, api_key_id: str | 
             raise SceneLocked(f"scene {edit.scene} is locked")
         info = {"scenes": len(board["scenes"]), "chat": {"base_run": base_id, "edit": asdict(edit), "board": board,
                                                          "delivered": delivered}, **style, **budget_info(budget),
-                **({"review": True} if review else {})}
+                **({"review": True} if review else {}), **({"save_cast": keep} if keep else {})}
+        run_id = create_run(rt, kind="story", request=content, seed=base_seed, info=info, **turn)
+    elif keep and base_run is not None and keyword_intent(content)[0] != "story":
+        # "keep Mara and Pip for later": the session's story again (its plan, so every step is a cache hit),
+        # then its cast is banked as the run ends
+        base_id, base_seed, board = base_run
+        info = {"scenes": len(board["scenes"]), "keep": {"base_run": base_id}, "save_cast": keep,
+                **budget_info(budget)}
         run_id = create_run(rt, kind="story", request=content, seed=base_seed, info=info, **turn)
     elif keyword_intent(content)[0] == "story":
-        request = StoryRequest(prompt=content, scenes=scene_count(content), seed=seed, budget=budget, review=review)
+        request = StoryRequest(prompt=content, scenes=scene_count(content), seed=seed, budget=budget, review=review,
+                               save_cast=keep)
         run_id = create_story_run(rt, request, extra_info=style, **turn)
     else:
         request = FreeformRequest(request=content, seed=seed, budget=budget, review=review)
@@ -126,6 +139,8 @@ def _made_text(run: Any, title: str) -> str:
         where = f"scene {edit['scene']} changed" if edit.get("scene") else "every scene changed"
         kept = "; the other scenes are kept" if edit.get("scene") and info.get("scenes", 1) > 1 else ""
         return f"{title} is ready: {where} ({edit['instruction']}){kept}."
+    if info.get("saved_cast"):
+        return f"Kept {len(info['saved_cast'])} character(s) of {title} in your cast bank for later stories."
     if run.kind == "story":
         scenes = len(info.get("storyboard", {}).get("board", {}).get("scenes", [])) or info.get("scenes", 0)
         return f"{title} is ready: an illustrated, narrated story in {scenes} scene{'s' * (scenes != 1)}."

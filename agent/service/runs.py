@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agent import review
+from agent.cast_bank import save_cast
 from agent.checkpoint import checkpointer
 from agent.deliver import deliver_run
 from agent.executor import Emit
@@ -64,6 +65,7 @@ def create_story_run(rt: Runtime, request: StoryRequest, *, extra_info: dict[str
     keywords (out_dir, session_id, api_key_id...)."""
     return create_run(rt, kind="story", request=request.prompt, seed=request.seed,
                       info={"scenes": request.scenes, **budget_info(request.budget), **_review(request.review),
+                            **({"save_cast": request.save_cast} if request.save_cast else {}),
                             **(extra_info or {})}, **fields)
 
 
@@ -114,6 +116,8 @@ def execute_run(rt: Runtime, run_id: str, emit: Emit = lambda e: None,
         elif not decided and (paused := _run_graph(rt, run_id, emit, cancelled)) is not None:
             _pause(rt, run_id, paused, emit)
             return summarize(rt, run_id)
+        elif not decided:
+            save_cast(rt, run_id)  # when the request asked for it and the story succeeded
     except Exception as exc:  # a bug must not take the process down: record it and fail the run
         _log_crash(rt, run_id)
         deliver_run(rt, run_id, status="failed", error=f"internal error: {type(exc).__name__}: {exc}")

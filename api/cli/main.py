@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     story.add_argument("--json", action="store_true", help="print the run summary as JSON")
     story.add_argument("--review", action="store_true", help="stop after planning: write storyboard.yaml to edit, "
                        "then `storyloom runs approve RUN_ID --storyboard FILE`")
+    story.add_argument("--save-cast", action="store_true", help="keep the story's characters in the cast bank")
 
     plan = sub.add_parser("plan", help="show the validated plan for a request without running it")
     plan.add_argument("request", help="what you want, in plain words")
@@ -109,6 +110,24 @@ def build_parser() -> argparse.ArgumentParser:
     narrate.add_argument("--profile", choices=PROFILES)
     narrate.add_argument("--json", action="store_true", help="print the report as JSON")
 
+    cast = sub.add_parser("cast", help="the cast bank: characters, styles and places kept for later stories"
+                          ).add_subparsers(dest="action", required=True)
+    cast_list = cast.add_parser("list", help="banked entities, oldest first")
+    cast_list.add_argument("--kind", choices=("character", "style", "place"))
+    cast_list.add_argument("--json", action="store_true")
+    cast_add = cast.add_parser("add", help="bank a character (or --kind style/place); prints its id")
+    cast_add.add_argument("name", help="1-80 characters, e.g. Mara")
+    cast_add.add_argument("--kind", choices=("character", "style", "place"), default="character")
+    cast_add.add_argument("--look", help='how it looks, e.g. "an otter in a red scarf" (a style: its prompt text)')
+    cast_add.add_argument("--voice", help="a character's voice (heart)")
+    cast_add.add_argument("--image", type=Path, help="a reference picture (PNG, JPEG, WebP...)")
+    cast_show = cast.add_parser("show", help="one entity as JSON, with its reference picture's path")
+    cast_show.add_argument("entity_id")
+    cast_rm = cast.add_parser("rm", help="forget an entity (runs that used it keep their copy)")
+    cast_rm.add_argument("entity_id")
+    for command in (cast_list, cast_add, cast_show, cast_rm):
+        command.add_argument("--key-id", help="an API key's bank instead of the command line's own")
+
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="migrate the database to the latest schema")
     return p
@@ -136,6 +155,8 @@ COMMANDS = {
     ("serve", None): "server:serve", ("narrate", None): "narrate:narrate",
     ("tool", "run"): "tool_calls:tool_run", ("tool", "list"): "tool_calls:tool_list",
     ("eval", None): "evaluate:evaluate",
+    ("cast", "list"): "cast:cast_list", ("cast", "add"): "cast:cast_add", ("cast", "show"): "cast:cast_show",
+    ("cast", "rm"): "cast:cast_rm",
 }
 
 

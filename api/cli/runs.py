@@ -23,7 +23,8 @@ from tools.base import MAX_REQUEST_SEED
 
 def story(args: argparse.Namespace) -> int:
     try:
-        request = StoryRequest(prompt=args.prompt, scenes=args.scenes, seed=args.seed, review=args.review)
+        request = StoryRequest(prompt=args.prompt, scenes=args.scenes, seed=args.seed, review=args.review,
+                               save_cast=args.save_cast)
     except ValidationError as exc:
         raise UsageError(_request_error(exc)) from None
     if args.out is not None:

@@ -48,6 +48,8 @@ class Turn(BaseModel):
     webhook_url: WebhookUrl = None
     review: bool = Field(default=False, description="Pause after planning (status awaiting_review) until the "
                          "storyboard is approved: POST /v1/runs/{id}/approve.")
+    save_cast: bool = Field(default=False, description="Keep the story's characters in your cast bank "
+                            "(`/v1/entities`) once it succeeds; \"keep Mara and Pip for later\" in the turn does too.")
 
 
 @router.post("", response_model=SessionOut, status_code=201, summary="Start a chat session")
@@ -92,7 +94,8 @@ async def post_message(request: Request, session_id: str, turn: Turn, owner: Own
     def create() -> str:
         try:
             return chat.start_turn(runtime(request), session_id, turn.content, api_key_id=owner, seed=turn.seed,
-                                   budget=turn.budget, webhook_url=turn.webhook_url, review=turn.review)
+                                   budget=turn.budget, webhook_url=turn.webhook_url, review=turn.review,
+                                   save_cast=turn.save_cast)
         except Conflict as exc:  # an edit or redo of a locked scene
             raise ApiError(409, "conflict", str(exc)) from None
         except ValueError as exc:

@@ -20,6 +20,14 @@ from memory.repo.assets import (
     session_files,
     update_asset,
 )
+from memory.repo.cast import (
+    create_cast_entity,
+    delete_cast_entity,
+    find_cast_entity,
+    get_cast_entity,
+    list_cast_entities,
+    update_cast_entity,
+)
 from memory.repo.entities import create_entity, list_entities
 from memory.repo.events import add_event, has_terminal_event, list_events, step_announced
 from memory.repo.keys import create_key, find_key, get_key, list_keys, revoke_key
@@ -54,12 +62,13 @@ from memory.repo.webhooks import add_delivery, claim_due, get_delivery, update_d
 
 __all__ = [
     "add_delivery", "add_event", "add_message", "add_score", "claim_due", "count_by_status", "count_in_flight",
-    "create_asset", "create_entity", "create_key", "create_run", "create_session", "create_step",
-    "find_by_idempotency_key", "find_cached", "find_input", "find_key", "find_score", "get_asset",
-    "get_asset_for_run", "get_delivery", "get_key", "get_run", "get_run_for_update", "get_session", "get_step",
-    "get_step_by_id", "has_reply", "has_terminal_event", "list_assets", "list_ended_without_event",
-    "list_entities", "list_events", "list_keys", "list_messages", "list_not_ended", "list_run_assets_by_key",
-    "list_run_headers", "list_runs", "list_scores", "list_session_runs", "list_sessions", "list_steps",
-    "list_unfinished", "revoke_key", "session_files", "set_status_if", "set_verdict", "step_announced",
-    "update_asset", "update_delivery", "update_run", "update_session", "update_step",
+    "create_asset", "create_cast_entity", "create_entity", "create_key", "create_run", "create_session",
+    "create_step", "delete_cast_entity", "find_by_idempotency_key", "find_cached", "find_cast_entity",
+    "find_input", "find_key", "find_score", "get_asset", "get_asset_for_run", "get_cast_entity", "get_delivery",
+    "get_key", "get_run", "get_run_for_update", "get_session", "get_step", "get_step_by_id", "has_reply",
+    "has_terminal_event", "list_assets", "list_cast_entities", "list_ended_without_event", "list_entities",
+    "list_events", "list_keys", "list_messages", "list_not_ended", "list_run_assets_by_key", "list_run_headers",
+    "list_runs", "list_scores", "list_session_runs", "list_sessions", "list_steps", "list_unfinished",
+    "revoke_key", "session_files", "set_status_if", "set_verdict", "step_announced", "update_asset",
+    "update_cast_entity", "update_delivery", "update_run", "update_session", "update_step",
 ]

@@ -33,7 +33,10 @@ def test_create_read_cancel_sequences_keep_the_contract(db_runtime):
     # and no chain would start; 429s are fuzzed in test_api_schema.py.
     db_runtime.settings.server.max_in_flight_per_key = 10_000
     with serving(db_runtime, execute=False) as api:
-        schema = schemathesis.openapi.from_url(f"{api.base_url}/openapi.json").exclude(path_regex=r"/events$")
+        # The cast bank (/v1/entities) is left out: its sequences do not reach a run, and with it in the
+        # document the derandomized draw no longer reached the cancel chain; test_api_entities.py covers it.
+        schema = schemathesis.openapi.from_url(f"{api.base_url}/openapi.json").exclude(
+            path_regex=r"/events$|^/v1/entities")
         # Valid inputs only: sequences need objects that exist; invalid input is fuzzed in test_api_schema.py.
         schema.config.generation.update(modes=[GenerationMode.POSITIVE])
         followed = _run_machine(schema, api)
@@ -72,8 +75,9 @@ def _run_machine(schema, api) -> Counter:
             case.validate_response(response, checks=CHECKS)
 
     # derandomize: the same sequences on every run, so whether the cancel chain is reached does not
-    # depend on luck (with every route in the document, a random draw sometimes missed it).
-    Workflow.run(settings=settings(max_examples=120, stateful_step_count=8, deadline=None, database=None,
+    # depend on luck (with every route in the document, a random draw sometimes missed it). Any change to
+    # the document shifts the draw: with the chat turn's `save_cast` 8 steps no longer reached it, 10 do.
+    Workflow.run(settings=settings(max_examples=120, stateful_step_count=10, deadline=None, database=None,
                                    derandomize=True, phases=[Phase.generate], suppress_health_check=list(HealthCheck)))
     assert statuses[("POST /v1/briefs", 202)], f"no generated brief was accepted: {sorted(statuses.items())}"
     return followed

@@ -16,7 +16,7 @@ from memory.db import current_revision, downgrade, head_revision, make_engine, u
 from memory.tables import ApiKey, Base, Event
 
 TABLES = {"api_keys", "sessions", "messages", "runs", "steps", "assets", "scores", "entities", "events",
-          "webhook_deliveries"}
+          "webhook_deliveries", "cast_entities"}
 
 
 @pytest.fixture

@@ -39,12 +39,36 @@ class TextToImage:
 
         generators = [torch.Generator(device="cpu").manual_seed(s) for s in seeds]
         if reference is not None:
-            return self._run(self.image_to_image(), cancelled, prompt=prompts, negative_prompt=negative,
-                             image=[reference.resize((width, height))] * len(prompts), strength=strength,
-                             num_inference_steps=max(steps, math.ceil(1 / strength)), guidance_scale=0.0,
-                             generator=generators)
+            start = [reference.resize((width, height))] * len(prompts)
+            kwargs = dict(prompt=prompts, negative_prompt=negative, image=start, strength=strength,
+                          num_inference_steps=max(steps, math.ceil(1 / strength)), guidance_scale=0.0,
+                          generator=generators)
+            if self.ip_adapter is not None:
+                return self._with_ip_adapter(start, cancelled, kwargs)
+            return self._run(self.image_to_image(), cancelled, **kwargs)
         return self._run(self.pipe, cancelled, prompt=prompts, negative_prompt=negative, num_inference_steps=steps,
                          guidance_scale=0.0, generator=generators, width=width, height=height)
+
+    @property
+    def ip_adapter(self) -> dict[str, Any] | None:
+        """The profile's IP-Adapter (repo, subfolder, weight_name, scale) where its pipeline has one."""
+        return self.spec.options.get("ip_adapter")
+
+    def _with_ip_adapter(self, references: list[Any], cancelled, kwargs: dict[str, Any]) -> list[Any]:
+        """Image-to-image that also sees the reference through an IP-Adapter (hub weights, loaded for the call
+        and unloaded after: with it loaded, a call without a reference picture would fail)."""
+        from diffusers import AutoPipelineForImage2Image
+
+        ip = self.ip_adapter
+        self.pipe.load_ip_adapter(ip["repo"], subfolder=ip["subfolder"], weight_name=ip["weight_name"],
+                                  revision=ip.get("revision", "main"))
+        try:
+            pipe = AutoPipelineForImage2Image.from_pipe(self.pipe)
+            pipe.set_progress_bar_config(disable=True)
+            pipe.set_ip_adapter_scale(ip["scale"])
+            return self._run(pipe, cancelled, ip_adapter_image=references, **kwargs)
+        finally:
+            self.pipe.unload_ip_adapter()
 
     @staticmethod
     def _run(pipe: Any, cancelled, **kwargs) -> list[Any]:

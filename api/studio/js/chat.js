@@ -2,6 +2,7 @@
 // its run live. The draft message is saved per session in this tab, so a reload or an error loses nothing.
 import { call } from './api.js';
 import { announce, h, notify, replace, reveal } from './dom.js';
+import { castControl } from './castcontrol.js';
 import { RunCard } from './runcard.js';
 
 const draftKey = (sid) => `storyloom.draft.${sid || 'new'}`;
@@ -26,11 +27,13 @@ class ChatView {
       'aria-describedby': 'message-hint', oninput: () => this.saveDraft(), onkeydown: (e) => this.onKey(e) });
     this.send = h('button', { type: 'submit', class: 'primary' }, 'Send');
     this.reviewFirst = h('input', { type: 'checkbox', id: 'review-first' });
+    this.keepCast = castControl();
     this.form = h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); this.submit(); } },
       h('label', { for: 'message' }, 'Message'), this.input,
       h('label', { class: 'check', for: 'review-first' }, this.reviewFirst, ' Review the storyboard before anything is drawn'),
       h('div', { class: 'row' }, this.send, h('span', { id: 'message-hint', class: 'hint' },
-        'Enter sends, Shift+Enter starts a new line. Ask for “a bedtime story about a fox, three scenes”, then “in scene 2, …”.')));
+        'Enter sends, Shift+Enter starts a new line. Ask for “a bedtime story about a fox, three scenes”, then “in scene 2, …”.')),
+      this.keepCast.element);
     replace(root, h('div', { class: 'chat' }, h('section', { 'aria-label': 'Sessions' }, this.sidebar),
       h('section', { 'aria-labelledby': 'thread-title' }, this.titleBar, this.thread, this.form)));
   }
@@ -158,9 +161,10 @@ class ChatView {
     try {
       if (!this.sessionId) await this.startSession();
       const run = await call(`/v1/sessions/${encodeURIComponent(this.sessionId)}/messages`, { method: 'POST',
-        body: { content, review: this.reviewFirst.checked } });
+        body: { ...this.keepCast.body(content), review: this.reviewFirst.checked } });
       sessionStorage.removeItem(draftKey(this.sessionId));
       this.input.value = '';
+      this.keepCast.reset();
       this.thread.append(h('li', { class: 'msg user' }, h('span', { class: 'who' }, 'You'), h('p', {}, content)));
       this.shown += 1;
       if (run.messages) this.addMessages(run.messages); // a pin message ("pin the style ..."): no run, the reply
