@@ -135,6 +135,8 @@ def rule_alt(caption: str, sidecar: dict[str, Any], kind: str | None, measured: 
         purpose = ""
     # the words and what the image is for, as their own sentences; the description gives way to keep them
     said = quote(words or [], max(24, budget - 40 - (len(purpose) + 1 if purpose else 0)))
+    if said and text == "Mostly text.":  # the classifier's subject for a picture of text: "Mostly text: '...'"
+        text, said = "", "Mostly text" + said[len("Text"):]
     tail = " ".join(p for p in (clean(said) if said else "", purpose) if p)
     if tail:
         text = f"{shorten(text, max(40, budget - len(tail) - 1))} {tail}".strip() if text else tail

@@ -52,7 +52,7 @@ def test_alt_text_quotes_the_words_and_names_the_photo(tmp_path, runtime):
 
     poster = items["poster.png"]["data"]
     assert poster["complex"] == "image of text" and poster["text_area"] >= 0.1, poster
-    assert poster["alt"].startswith("Mostly text. Text: 'LIGHTHOUSE MUSEUM"), poster["alt"]
+    assert poster["alt"].startswith("Mostly text: 'LIGHTHOUSE MUSEUM"), poster["alt"]
     said = json.loads((out / items["poster.png"]["outputs"]["alt"]).read_text())["long_description"]
     assert "'LIGHTHOUSE MUSEUM' / 'Open daily 9 to 5' / 'Harbour Road 42'" in said, said
     assert " ".join(POSTER_WORDS.split()) in " ".join(poster["text"].split())
