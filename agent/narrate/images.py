@@ -1,4 +1,4 @@
-"""Alt text, long description and the decorative flag for one image (WCAG 2.2 success criteria 1.1.1, 1.4.5).
+"""Alt text, long description and the decorative flag for one image (WCAG 2.2 success criterion 1.1.1).
 
 What the profile's models saw (`agent.narrate.look`: BLIP's caption, or offline the classifier's hedged
 sentence; the words OCR read) and the sidecar's context (purpose, caption, names) are put together into
