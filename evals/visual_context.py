@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from tools.base import AssetView, ToolContext
-from tools.media.audio import encode_wav
+from tools.media.audio import encode_wav, read_audio, resample
 from tools.media.mp4 import encode_mp4
 from tools.metrics import word_errors
 from tools.narration.onscreen import important, visual_context
@@ -39,8 +39,6 @@ def titled_speech_video(path: Path, voice: Any, title: str, sentence: str) -> tu
     speech, _ = voice.speak(sentence, speed=1.0, seed=0)
     speech = np.asarray(speech, np.float32)
     if voice.rate != RATE:
-        from tools.media.audio import resample
-
         speech = resample(speech, voice.rate, RATE)
     seconds = SPEECH_AT + len(speech) / RATE + TAIL_S
     audio = np.zeros(round(seconds * RATE), np.float32)
@@ -106,8 +104,6 @@ def run_case(models: Any, case: dict[str, Any]) -> dict[str, Any]:
 
 
 def _soundtrack(video: Path) -> bytes:
-    from tools.media.audio import read_audio
-
     audio, rate = read_audio(video, "the case's video")
     return encode_wav(audio, rate)
 
