@@ -3,7 +3,8 @@
 `storyloom eval SUITE [--profile P] [--limit N] [--out DIR]` writes report.json and report.html
 (see evals/report.py). Suites live in evals/suites/: `story` runs whole stories through the same
 service as the CLI (plan, tools, critic loop, deliver); `narration` speaks each script and hears it
-back. Numbers are only as good as the profile's models: the report says which profile made them.
+back, and its `visual_context` cases measure what on-screen text buys the recogniser
+(evals/visual_context.py). Numbers are only as good as the profile's models: the report says which profile made them.
 Every story case also reports its storyboard's adherence to the request and whether its title is junk;
 `--storyboard-only` writes just the storyboards (no pictures or speech), which is quick enough for the
 whole suite.
@@ -22,6 +23,7 @@ from agent.recipes.story_checks import title_problem
 from agent.recipes.story_subjects import find_subjects
 from agent.requests import StoryRequest
 from agent.service.runs import create_story_run, execute_run
+from evals import visual_context
 from tools.base import ToolContext
 from tools.registry import get_tool
 
@@ -64,8 +66,12 @@ def run_suite(rt, name: str, limit: int | None = None, progress=lambda text: Non
         progress(f"case {i}/{len(cases)}: {case['id']}")
         results.append(runner(rt, case))
     gate = getattr(rt.settings.critic.gates, rt.profile)
-    return {"suite": name, "kind": suite["kind"], "profile": rt.profile, "gate": gate.model_dump(),
-            "max_rounds": rt.settings.critic.max_rounds, "cases": results, "references": REFERENCES}
+    out = {"suite": name, "kind": suite["kind"], "profile": rt.profile, "gate": gate.model_dump(),
+           "max_rounds": rt.settings.critic.max_rounds, "cases": results, "references": REFERENCES}
+    if suite.get("visual_context") and not storyboard_only:
+        seen = suite["visual_context"][:limit] if limit else suite["visual_context"]
+        out["visual_context"] = visual_context.evaluate(rt.models, seen, progress)
+    return out
 
 
 def _story_case(rt, case: dict[str, Any]) -> dict[str, Any]:

@@ -36,6 +36,7 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         "seconds_per_case": round(statistics.mean(c["seconds"] for c in cases), 2) if cases else 0.0,
         **({"round_trip": _round_trip(cases)} if any("words" in c for c in cases) else {}),
         **({"grounding": _grounding(cases)} if any("junk_title" in c for c in cases) else {}),
+        **({"visual_context": results["visual_context"]["summary"]} if results.get("visual_context") else {}),
     }
 
 
@@ -82,6 +83,7 @@ def render_html(report: dict[str, Any]) -> str:
              f"<p>{summary['cases']} cases, pass rate {summary['pass_rate']:.0%}, {summary['seconds_per_case']} s per "
              f"case; gate {escape(json.dumps(report['gate']))}, up to {report['max_rounds']} revision rounds.</p>",
              _round_trip_line(summary.get("round_trip")), _grounding_line(summary.get("grounding")),
+             visual_context_line(summary.get("visual_context")),
              _metrics_table(summary["metrics"], report["references"]), _plots(report),
              _small_table("rounds to pass", summary["rounds_to_pass"]),
              _small_table("mean seconds per stage", summary["stage_seconds"]), _cases_table(report["cases"])]
@@ -97,6 +99,16 @@ def _round_trip_line(round_trip: dict[str, Any] | None) -> str:
         return ""
     return (f"<p>Round trip: corpus WER {round_trip['corpus_wer']:.1%}; {round_trip['exact']} of "
             f"{round_trip['scripts']} scripts heard word for word.</p>")
+
+
+def visual_context_line(seen: dict[str, Any] | None) -> str:
+    """Name accuracy and WER of speech heard without and with the on-screen text as context."""
+    if not seen or not seen.get("cases"):
+        return ""
+    without, with_ = seen["without"], seen["with"]
+    return (f"<p>Visual context ({seen['cases']} videos showing and speaking a name): name accuracy "
+            f"{without['name_accuracy']:.0%} without, {with_['name_accuracy']:.0%} with the on-screen text; "
+            f"mean WER {without['wer']:.1%} without, {with_['wer']:.1%} with.</p>")
 
 
 def _grounding_line(grounding: dict[str, Any] | None) -> str:

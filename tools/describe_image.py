@@ -24,7 +24,10 @@ from tools.registry import register
 
 SURE, LIKELY = 0.6, 0.3
 QUOTE_CONFIDENCE = 0.8  # a misread word in alt text misleads more than a missing one
-TEXT_HEAVY = 0.2  # share of the picture covered by text from which it is "mostly text"
+# A picture is "mostly text" from this share of it covered by text boxes, with at least TEXT_HEAVY_WORDS
+# quotable words. OCR boxes hug the ink: a poster whose three lines fill its height measures 0.12, the same
+# as a two-word caption drawn large on a photo, which the word count tells apart (both measured).
+TEXT_HEAVY, TEXT_HEAVY_WORDS = 0.1, 6
 QUOTE_WORDS = 20  # longer text is cut here with an ellipsis (the full text stays in the values)
 
 # Mass nouns and plurals: "Probably espresso.", not "Probably an espresso."
@@ -78,13 +81,31 @@ def subject_sentence(probabilities: np.ndarray) -> str:
     return f"Unclear: perhaps {with_article(best.label)} or {with_article(second.label)}."
 
 
+def quotable_lines(ocr: dict) -> list[str]:
+    """The lines of `ocr_image`-style values read well enough to quote (QUOTE_CONFIDENCE)."""
+    return [line["text"] for line in ocr.get("lines", []) if (line.get("confidence") or 0) >= QUOTE_CONFIDENCE]
+
+
+def text_heavy(lines: list[str], area: float) -> bool:
+    """Whether a picture whose quotable `lines` cover `area` of it is mostly text (a poster, a slide)."""
+    return area >= TEXT_HEAVY and len(" ".join(lines).split()) >= TEXT_HEAVY_WORDS
+
+
+def subject_of(probabilities: np.ndarray, ocr: dict) -> str:
+    """"Mostly text." for a picture mostly of quotable text the classifier is not sure of, else what the
+    classifier says it probably shows."""
+    sure = top_guesses(probabilities, 1)[0].probability >= SURE
+    if text_heavy(quotable_lines(ocr), ocr.get("text_area", 0.0)) and not sure:
+        return "Mostly text."
+    return subject_sentence(probabilities)
+
+
 def plain_description(probabilities: np.ndarray, ocr: dict) -> str:
     """The sentence for one picture from its class probabilities and `ocr_image`-style values."""
-    lines = [line["text"] for line in ocr.get("lines", []) if (line.get("confidence") or 0) >= QUOTE_CONFIDENCE]
-    quoted = _quote(" ".join(lines))
-    if quoted and ocr.get("text_area", 0.0) >= TEXT_HEAVY and top_guesses(probabilities, 1)[0].probability < SURE:
+    quoted = _quote(" ".join(quotable_lines(ocr)))
+    subject = subject_of(probabilities, ocr)
+    if quoted and subject == "Mostly text.":
         return f"Mostly text: '{quoted}'"
-    subject = subject_sentence(probabilities)
     return f"{subject} Text: '{quoted}'" if quoted else subject
 
 
@@ -105,7 +126,8 @@ class DescribeImageInput(ToolInput):
 class DescribeImage(Tool):
     """Describe a photo in one plain, hedged sentence from an ImageNet classifier and OCR, quoting its words.
 
-    E.g. "Probably a lighthouse. Text: 'Open daily'". Values: `description`, `labels` (top 5 classes with
+    E.g. "Probably a lighthouse. Text: 'Open daily'". Values: `description`, `subject` (the sentence
+    without the words), `quotable` (the lines read well enough to quote), `labels` (top 5 classes with
     probabilities), `text` and `lines` (what OCR read), `text_area`. Offline-capable; no captioning model.
     """
 
@@ -133,7 +155,8 @@ class DescribeImage(Tool):
 
 
 def _values(probabilities: np.ndarray, ocr: dict) -> dict:
-    return {"description": plain_description(probabilities, ocr),
+    return {"description": plain_description(probabilities, ocr), "subject": subject_of(probabilities, ocr),
+            "quotable": quotable_lines(ocr),
             "labels": [g.as_dict() for g in top_guesses(probabilities)],
             "text": ocr["text"], "lines": ocr["lines"], "text_area": ocr["text_area"],
             "confidence": ocr["confidence"]}

@@ -193,6 +193,7 @@ def _repeats(text: str) -> bool:
 
 
 def on_screen_note(sidecar: dict) -> str:
-    """The sidecar's on-screen text read out (there is no OCR model to read it from the frames)."""
+    """The sidecar's on-screen text read out (besides what OCR reads from the frames: the sidecar may name
+    text OCR cannot read, such as a hand-written sign)."""
     text = str(sidecar.get("on_screen_text") or "").strip()
     return clean(f"On screen: {text}") if text else ""

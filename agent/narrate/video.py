@@ -1,5 +1,10 @@
-"""Audio description of one video: dialogue, gaps, described shots, fitted cues,
+"""Audio description of one video: on-screen text, dialogue, gaps, described shots, fitted cues,
 the description track and mix, the described MP4 and the full-text alternative.
+
+The text on screen (`ocr_video`) is read first: its important lines are read aloud in the gaps
+(`tools.narration.onscreen`), shown with their times in the transcript and NAME.onscreen.vtt, and,
+quoted, they are the recogniser's visual context (prompt and hotwords) for the whole soundtrack, so a
+name both shown and spoken is spelled as shown.
 
 Model work (transcription, captions, the LLM, speech, round trips) runs as steps of the job's run,
 so it is recorded with lineage and reused from the tool-call cache on a re-run.
@@ -37,10 +42,10 @@ from tools.media.mp4 import video_duration
 from tools.media.vtt import format_vtt, split_cue
 from tools.narration import admix
 from tools.narration.gaps import Gap, find_gaps, speech_intervals, vad_intervals
+from tools.narration.onscreen import assign_to_gaps, important, on_screen_vtt, read_aloud, visual_context
 from tools.narration.transcript import dialogue_lines, transcript_html
 
 SILENT_RATE = 24000  # the description track's rate when the video has no sound of its own
-OCR_WARNING = "on-screen text is not read: no OCR model is available (give it as `on_screen_text` in the sidecar)"
 
 
 def narrate_video(ctx: NarrationContext, path: Path, index: int, sidecar: dict, *, name: str | None = None,
@@ -64,24 +69,26 @@ def narrate_video(ctx: NarrationContext, path: Path, index: int, sidecar: dict, 
 
 def _narrate(ctx: NarrationContext, path: Path, index: int, sidecar: dict, result: ItemResult, name: str,
              sha256: str | None) -> None:
-    media, duration = _checked_copy(ctx, path, index, result, sha256)
+    media, duration, video_id = _checked_copy(ctx, path, index, result, sha256)
     step = sample_step(duration)
     samples, pictures_end = sample_frames(media, duration, step)  # decodes every frame: a truncated file fails
     original, rate, duration = _soundtrack(media, duration, pictures_end)
     samples = hold_last(samples, duration, step)
     original16k = resample(original, rate, 16000)
-    context = sidecar_text(sidecar) or None
+    ctx.progress(f"{path.name}: reading on-screen text")
+    shown = _read_screen(ctx, index, video_id, result)
+    context = " ".join(p for p in (visual_context(shown), sidecar_text(sidecar)) if p)[:1000] or None
     ctx.progress(f"{path.name}: transcribing")
     dialogue = _transcribe(ctx, index, original, rate, context)
     speech = speech_intervals(vad_intervals(original16k), dialogue["words"])
     gaps, short = find_gaps(speech, duration, ctx.rt.settings.narration.min_gap_s)
     ctx.progress(f"{path.name}: describing {len(gaps)} gaps")
-    cues, missed = _describe_gaps(ctx, index, gaps, split_shots(samples, duration), samples, sidecar, result)
+    cues, missed = _describe_gaps(ctx, index, gaps, split_shots(samples, duration), samples, sidecar, shown)
     cues, wer_warnings = checks.round_trip(ctx, f"i{index}", cues, context)
     result.warnings += wer_warnings + checks.style_warnings(cues)
     ctx.progress(f"{path.name}: mixing")
     mixed = [c for c in cues if not c.extended]
-    clips = _deliver(ctx, media, name, cues, dialogue, original, rate, result)
+    clips = _deliver(ctx, media, name, cues, dialogue, original, rate, result, shown)
     overlaps = checks.delivered_overlaps(ctx.out_dir / result.outputs["ad_video"], clips, rate,
                                          vad_intervals(original16k))
     result.warnings += overlaps
@@ -92,12 +99,14 @@ def _narrate(ctx: NarrationContext, path: Path, index: int, sidecar: dict, resul
                           "speech_overlaps": float(len(overlaps))})
     result.wcag = ["1.2.3"] + (["1.2.5"] if mixed else []) + (["1.2.7"] if len(cues) > len(mixed) else [])
     result.data.update(cues=[c.manifest() for c in cues], speech=[[round(s, 3), round(e, 3)] for s, e in speech],
-                       dialogue=dialogue["text"], duration=round(duration, 3))
+                       dialogue=dialogue["text"], duration=round(duration, 3), on_screen=shown,
+                       visual_context=visual_context(shown))
 
 
 def _checked_copy(ctx: NarrationContext, path: Path, index: int, result: ItemResult,
-                  sha256: str | None) -> tuple[Path, float]:
-    """The stored copy of the video (what every later step decodes) and its claimed duration, checked."""
+                  sha256: str | None) -> tuple[Path, float, str]:
+    """The stored copy of the video (what every later step decodes), its claimed duration, checked, and
+    its asset id."""
     if path.stat().st_size == 0:
         raise ToolError("the file is empty (0 bytes)")
     video_id = import_file(ctx, path, f"i{index}-video", "video")
@@ -113,7 +122,17 @@ def _checked_copy(ctx: NarrationContext, path: Path, index: int, result: ItemRes
     limit = ctx.rt.settings.narration.max_video_s
     if duration > limit:
         raise ToolError(f"the video is {duration:.0f} s long, over the {limit:g} s limit (narration.max_video_s)")
-    return media, duration
+    return media, duration, video_id
+
+
+def _read_screen(ctx: NarrationContext, index: int, video_id: str, result: ItemResult) -> list[dict]:
+    """The important texts shown ({start, end, text}); a failing OCR is a warning, the video still described."""
+    try:
+        outcome = call_tool(ctx, f"i{index}-ocr", "ocr_video", {"video": video_id})
+    except ToolError as exc:
+        result.warnings.append(one_line(f"on-screen text is not read: {exc}", 300))
+        return []
+    return important(outcome.values.get("segments") or [])
 
 
 def _soundtrack(path: Path, claimed: float, pictures_end: float) -> tuple[np.ndarray, int, float]:
@@ -144,12 +163,12 @@ def _transcribe(ctx: NarrationContext, index: int, audio: np.ndarray, rate: int,
     return {**out.values, "subtitles": out.outputs.get("subtitles")}
 
 
-def _describe_gaps(ctx, index, gaps, shots, samples, sidecar, result) -> tuple[list[AdCue], list[dict]]:
-    """One fitted cue per gap; a gap whose cue cannot be made is reported missed with the reason."""
+def _describe_gaps(ctx, index, gaps, shots, samples, sidecar, shown) -> tuple[list[AdCue], list[dict]]:
+    """One fitted cue per gap, the on-screen text it is the first chance to read first; a gap whose cue
+    cannot be made is reported missed with the reason."""
     names = [str(n) for n in sidecar.get("cast") or []]
     note = on_screen_note(sidecar)
-    if not note:
-        result.warnings.append(OCR_WARNING)
+    read = assign_to_gaps(shown, gaps)
     per_gap = [shots_in(shots, gap, samples) for gap in gaps]
     captions = iter(caption_shots(ctx, f"i{index}", [s for group in per_gap for s in group]))
     cues, missed = [], []
@@ -159,7 +178,8 @@ def _describe_gaps(ctx, index, gaps, shots, samples, sidecar, result) -> tuple[l
             if not in_gap:
                 raise ToolError("no frames in the gap")
             draft = plain_cue([next(captions) for _ in in_gap], in_gap)
-            cue = fit_cue(ctx, prefix, _what_to_say(ctx, gap, draft, names, note if n == 0 else ""), gap)
+            notes = [note if n == 0 else "", read_aloud([t for t in read[n] if t not in note])]
+            cue = fit_cue(ctx, prefix, _what_to_say(ctx, gap, draft, names, " ".join(x for x in notes if x)), gap)
         except ToolError as exc:
             missed.append(gap.as_dict() | {"reason": one_line(str(exc), 500)})
             continue
@@ -179,7 +199,7 @@ def _what_to_say(ctx, gap: Gap, draft: str, names: list[str], note: str) -> str:
 
 
 def _deliver(ctx, media: Path, name: str, cues: list[AdCue], dialogue: dict, original: np.ndarray, rate: int,
-             result: ItemResult) -> list[tuple[float, np.ndarray]]:
+             result: ItemResult, shown: list[dict]) -> list[tuple[float, np.ndarray]]:
     """Writes the outputs; returns the mixed cues' (start, audio at `rate`) for the check of the delivery."""
     out = ctx.out_dir
     out.mkdir(parents=True, exist_ok=True)
@@ -195,8 +215,10 @@ def _deliver(ctx, media: Path, name: str, cues: list[AdCue], dialogue: dict, ori
         "extended_ad_vtt": (f"{name}.extended.ad.vtt", _vtt(cues)),
         "ad_manifest": (f"{name}.ad.json", json.dumps({"cues": [c.manifest() for c in cues]}, indent=1)),
         "transcript": (f"{name}.transcript.html", transcript_html(Path(result.path).name, lines,
-                                                                  [c.manifest() for c in cues])),
+                                                                  [c.manifest() for c in cues], shown)),
     }
+    if shown:
+        files["on_screen_vtt"] = (f"{name}.onscreen.vtt", on_screen_vtt(shown))
     for key, (filename, text) in files.items():
         (out / filename).write_text(text, encoding="utf-8")
         result.outputs[key] = filename

@@ -117,6 +117,9 @@ def _summary(report: dict[str, Any], out: Path) -> None:
     render.out.print(table)
     criteria = ", ".join(f"{c} x{n}" for c, n in t["wcag"].items()) or "none"
     render.out.print(f"WCAG 2.2 criteria served: {criteria}  ({report['profile']} profile)")
+    if t["seconds"] > 0:
+        rate = 60 * t["items"] / t["seconds"]
+        render.out.print(f"{t['items']} items in {t['seconds']:.1f} s: {rate:.1f} items per minute")
     render.out.print(f"report: {out / 'report.html'}  {out / 'report.json'}")
 
 

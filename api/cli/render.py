@@ -173,6 +173,10 @@ def eval_summary(summary: dict[str, Any], results: dict[str, Any], json_path, ht
     out.print(f"rounds to pass: {summary['rounds_to_pass']}  seconds per stage: {summary['stage_seconds']}")
     if grounding := summary.get("grounding"):
         _grounding_table(results["cases"], grounding)
+    if seen := summary.get("visual_context"):
+        w, v = seen["without"], seen["with"]
+        out.print(f"visual context, {seen['cases']} videos: name accuracy {w['name_accuracy']:.0%} without, "
+                  f"{v['name_accuracy']:.0%} with on-screen text; mean WER {w['wer']:.1%} without, {v['wer']:.1%} with")
     out.print(f"reports: {json_path} {html_path}")
 
 

@@ -29,6 +29,13 @@ def test_narration_suite_reports(runtime, tmp_path):
     html = html_path.read_text()
     assert "data:image/png;base64," in html and "strong TTS round trip" in html and "tiny random models" in html
     assert f"{round_trip['exact']} of 2 scripts heard word for word" in html
+    # Visual context: 2 generated videos show and speak a name (Okonkwo, Xiomara); with what OCR read on
+    # screen as context the name is heard as shown (without it tiny.en was measured to mishear both).
+    seen = data["visual_context"]
+    assert [c["on_screen"] for c in seen["cases"]] == [["Okonkwo"], ["Xiomara"]]
+    assert seen["summary"]["with"]["name_accuracy"] == 1.0, seen["cases"]
+    assert seen["summary"]["with"]["name_accuracy"] >= seen["summary"]["without"]["name_accuracy"]
+    assert data["summary"]["visual_context"] == seen["summary"] and "Visual context (2 videos" in html
 
 
 def test_story_eval_from_the_command_line(env, tmp_path):

@@ -34,3 +34,15 @@ def test_grounded_rejects_invented_content_words():
     notes = '- captioning model: "a red bus on a street"\n- purpose: "city transport"'
     assert grounded("A red bus on a city street.", notes)
     assert not grounded("A happy family enjoying their holiday picnic.", notes)
+
+
+def test_rule_alt_quotes_the_words_keeps_the_classifiers_hedge_and_cuts_long_text():
+    poster = ["LIGHTHOUSE MUSEUM", "Open daily 9 to 5", "Harbour Road 42"]
+    assert rule_alt("Mostly text.", {}, "image of text", PHOTO, 150, words=poster, hedged=True) == \
+        "Mostly text: 'LIGHTHOUSE MUSEUM Open daily 9 to 5 Harbour Road 42'."
+    assert rule_alt("Probably a lighthouse.", {"purpose": "Visitor information"}, None, PHOTO, 150,
+                    words=["Open daily"], hedged=True) == \
+        "Probably a lighthouse. Text: 'Open daily'. Visitor information."
+    assert rule_alt("probably a lighthouse", {}, None, PHOTO, 150) == "A lighthouse."  # a captioner's guess goes
+    long = rule_alt("Probably a lighthouse.", {}, None, PHOTO, 150, words=[f"w{i}" for i in range(60)], hedged=True)
+    assert long.startswith("Probably a lighthouse. Text: 'w0 w1") and long.endswith("…'.") and len(long) <= 125

@@ -15,6 +15,10 @@ BANNED_OPENERS = ("image of", "picture of", "photo of", "photograph of", "an ima
 INTERPRETATION_WORDS = ("seems", "seem", "appears to feel", "happy", "sad", "angry", "beautiful", "ugly",
                         "lovely", "scary", "probably", "perhaps", "maybe", "i think", "we see", "we can see")
 
+# A classifier's own hedge ("Probably a lighthouse.") says how sure the model is, not a guess about a
+# feeling: allowed in a sentence `describe_image` composed, removed from a captioner's.
+HEDGES = ("probably", "perhaps", "maybe")
+
 _SPACE = re.compile(r"\s+")
 _CONTROL = re.compile("[\x00-\x1f\x7f]")  # a sidecar's or a model's control characters: never wanted in text
 
@@ -41,15 +45,16 @@ def shorten(text: str, limit: int) -> str:
     return cut + "."
 
 
-def style_problems(text: str, *, max_chars: int | None = None) -> list[str]:
-    """Every rule the text breaks, as short reasons ('' text breaks 'empty')."""
+def style_problems(text: str, *, max_chars: int | None = None, allow: tuple[str, ...] = ()) -> list[str]:
+    """Every rule the text breaks, as short reasons ('' text breaks 'empty'); `allow`: words not counted
+    as interpretation (HEDGES for a classifier's sentence)."""
     problems = []
     lowered = _SPACE.sub(" ", text).strip().lower()
     if not lowered:
         return ["empty"]
     if lowered.startswith(BANNED_OPENERS):
         problems.append("starts by naming the medium (\"image of\")")
-    found = [w for w in INTERPRETATION_WORDS if re.search(rf"\b{re.escape(w)}\b", lowered)]
+    found = [w for w in INTERPRETATION_WORDS if w not in allow and re.search(rf"\b{re.escape(w)}\b", lowered)]
     if found:
         problems.append(f"interprets instead of describing ({', '.join(found)})")
     if max_chars is not None and len(text) > max_chars:
