@@ -22,8 +22,7 @@ from api.errors import UsageError, install_handlers
 from api.limits import RequestGate
 from api.metrics import Metrics
 from api.notify import EventNotifier
-from api.routes import (assets, briefs, entities, narrations, ops, review, runs, scenes, session_pins, sessions,
-                        studio)
+from api.routes import assets, briefs, entities, narrations, ops, review, runs, scenes, session_pins, sessions, studio
 from api.streams import StreamSlots
 from api.views import webhook_body
 
