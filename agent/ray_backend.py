@@ -14,8 +14,6 @@ import os
 import threading
 from typing import Any
 
-import torch
-
 from agent.json_tree import leaves
 from agent.model_backend import LocalBackend
 from agent.ray_worker import CRASH_FILE_VARIABLE, InputAsset, RoleWorker, WorkerOptions
@@ -62,7 +60,9 @@ class RayBackend:
     def run(self, tool: Tool, args_list: list[ToolInput], ctx: ToolContext) -> list[ToolResult]:
         if tool.model_role is None:
             return self._local.run(tool, args_list, ctx)
-        inputs = _inputs([args.model_dump(mode="json") for args in args_list], ctx)
+        if ctx.cancelled():
+            raise ToolError("cancelled")
+        inputs = shipped_inputs([args.model_dump(mode="json") for args in args_list], ctx)
         ref = self.actor(tool.model_role).run.remote(tool.name, args_list, inputs)
         status, value = self._wait(ref, tool.model_role, ctx)
         if status == "error":
@@ -109,13 +109,15 @@ class RayBackend:
         try:
             return ray.get(ref)
         except ray.exceptions.RayActorError as exc:
-            raise ToolError(f"the {role} model's Ray actor died during the call and again on its retry: "
+            raise ToolError(f"the {role} model's Ray actor died and the call could not be retried: "
                             f"{one_line(exc, 200)}") from None
 
 
 def _options(settings: Settings, profile: str) -> WorkerOptions:
     """Ray starts its workers with one thread; by default an actor takes this process's count, since the
     order of a model's sums (and so its exact output) changes with it."""
+    import torch
+
     models_dir = settings.ray.models_dir.resolve() if settings.ray.models_dir else settings.models_path
     threads = settings.ray.threads or torch.get_num_threads()
     return WorkerOptions(profile=profile, models_dir=str(models_dir), threads=threads,
@@ -123,7 +125,7 @@ def _options(settings: Settings, profile: str) -> WorkerOptions:
                          crash_file=os.environ.get(CRASH_FILE_VARIABLE))
 
 
-def _inputs(payload: list[dict[str, Any]], ctx: ToolContext) -> dict[str, InputAsset]:
+def shipped_inputs(payload: list[dict[str, Any]], ctx: ToolContext) -> dict[str, InputAsset]:
     """The bytes of every asset these arguments name (strings shaped like an id that name no asset of
     this run stay behind; the actor then says "does not exist", as a local call would)."""
     found: dict[str, InputAsset] = {}
