@@ -11,6 +11,7 @@ A dead actor is restarted by Ray (`max_restarts`) and the call it was running is
 from __future__ import annotations
 
 import os
+import queue
 import threading
 from typing import Any
 
@@ -22,6 +23,8 @@ from memory.tables import is_id
 from tools.base import Tool, ToolContext, ToolError, ToolInput, ToolResult, one_line
 
 POLL_S = 0.25  # how often a waiting call looks at the run's cancel flag
+_INIT = {"include_dashboard": False, "log_to_driver": False, "namespace": "storyloom"}
+_connecting = threading.Lock()
 
 
 class RayUnavailable(ToolError):
@@ -39,13 +42,38 @@ def import_ray() -> Any:
 def connect(address: str | None) -> None:
     """Join the cluster at `address`, or start a private local Ray when there is none (once per process)."""
     ray = import_ray()
-    if ray.is_initialized():
-        return
-    try:
-        ray.init(address=address or "local", include_dashboard=False, log_to_driver=False,
-                 namespace="storyloom", ignore_reinit_error=True)
-    except Exception as exc:  # a wrong address, a cluster of another Ray version: one clear line
-        raise RayUnavailable(f"cannot reach the Ray cluster at {address or 'local'}: {one_line(exc)}") from None
+    with _connecting:
+        if ray.is_initialized():
+            return
+        try:
+            if address:
+                ray.init(address=address, **_INIT)
+            else:
+                _start_local(ray)
+        except Exception as exc:  # a wrong address, a cluster of another Ray version: one clear line
+            raise RayUnavailable(f"cannot reach the Ray cluster at {address or 'local'}: {one_line(exc)}") from None
+
+
+def _start_local(ray: Any) -> None:
+    """Start a local Ray from a thread that lives as long as the process. Ray's own processes get a
+    parent-death signal (Linux), which fires when the *thread* that started them ends, and model calls
+    come from the executor's short-lived step threads: started there, Ray would be SIGKILLed at the
+    end of the first wave."""
+    started: queue.Queue[BaseException | None] = queue.Queue()
+
+    def own() -> None:
+        try:
+            ray.init(address="local", **_INIT)
+        except BaseException as exc:  # handed to the caller, raised there
+            started.put(exc)
+            return
+        started.put(None)
+        threading.Event().wait()  # parked for the life of the process
+
+    threading.Thread(target=own, name="ray-owner", daemon=True).start()
+    failure = started.get()
+    if failure is not None:
+        raise failure
 
 
 class RayBackend:
