@@ -5,6 +5,8 @@ shared by its tests (each start costs a process and a model load)."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -121,3 +123,26 @@ def test_a_cancelled_run_stops_waiting_for_its_actor(ray_local, ray_runtime, mod
         ray_runtime.backend.run(tool, [args], ctx)
     assert len(asked) == 2  # asked before sending, then at the first look while the actor worked
     assert ray_local.get(ray_runtime.backend.actor("tts").ping.remote())["loaded"] == ["tts"]  # it still answers
+
+
+OWNER_PROBE = """
+from concurrent.futures import ThreadPoolExecutor
+import ray
+from agent.ray_backend import RayBackend
+from agent.settings import Settings
+backend = RayBackend(Settings(profile="offline"), "offline")
+with ThreadPoolExecutor(1, thread_name_prefix="step") as pool:  # as the executor's waves call models
+    first = pool.submit(lambda: ray.get(backend.actor("tts").ping.remote(), timeout=300)).result()
+# The step thread has ended: Ray's own processes (GCS, raylet) must still be there to make a new actor.
+second = ray.get(backend.actor("stt").ping.remote(), timeout=120)
+print("ok" if second["pid"] != first["pid"] else "same process")
+backend.close()
+"""
+
+
+@pytest.mark.slow  # its own Ray in a subprocess: 30 s or more on 2 cores
+def test_a_local_ray_started_from_a_step_thread_outlives_that_thread(models_dir):
+    env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "STORYLOOM_MODELS_DIR": str(models_dir)}
+    done = subprocess.run([sys.executable, "-c", OWNER_PROBE], cwd=Path(__file__).resolve().parents[2], env=env,
+                          capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-2000:]
