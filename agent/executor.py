@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agent import cache
+from agent.model_backend import LocalBackend, ModelBackend
 from agent.plan_schema import Plan, PlanStep, dependencies, iter_value_refs, resolve_refs
 from memory import repo
 from memory.db import Database
@@ -55,8 +56,9 @@ class Executor:
 
     def __init__(self, db: Database, store: AssetStore, models: ModelManager, *, run_id: str,
                  emit: Emit = lambda e: None, cancelled: Callable[[], bool] = lambda: False,
-                 workers: int = 2, batch: bool = True, use_cache: bool = True):
+                 workers: int = 2, batch: bool = True, use_cache: bool = True, backend: ModelBackend | None = None):
         self.db, self.store, self.models, self.run_id = db, store, models, run_id
+        self.backend = backend or LocalBackend()
         self.emit, self.cancelled = emit, cancelled
         self.workers, self.batch, self.use_cache = workers, batch, use_cache
         self.ctx = ToolContext(models=models, resolve=self.asset_view, cancelled=cancelled)
@@ -83,6 +85,10 @@ class Executor:
         """Run one step on its own (used by `storyloom tool run`)."""
         prepared = self._prepare(step, outputs)
         return prepared if isinstance(prepared, StepOutcome) else self._run_group([prepared])[0]
+
+    def call(self, tool: Tool, args: ToolInput) -> ToolResult:
+        """One tool call outside any step (the critic's scores), on this executor's model backend."""
+        return self.backend.run(tool, [args], self.ctx)[0]
 
     def asset_view(self, asset_id: str) -> AssetView:
         """An asset a step may read: one of a run of this run's own key (issue 19: a plan naming another
@@ -146,10 +152,7 @@ class Executor:
         started = time.perf_counter()
         tool = group[0].tool
         try:
-            if len(group) > 1:
-                results = tool.run_batch([c.args for c in group], self.ctx)
-            else:
-                results = [tool.run(group[0].args, self.ctx)]
+            results = self.backend.run(tool, [c.args for c in group], self.ctx)
         except ToolError as exc:
             return [self._finish(c.step, c.row_id, StepOutcome(c.step.id, "failed", error=str(exc)), started,
                                  batched=len(group)) for c in group]

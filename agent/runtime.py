@@ -9,6 +9,8 @@ from functools import cached_property
 
 from agent.executor import Emit, Executor
 from agent.llm import LLM, RecordedLLM, make_llm
+from agent.model_backend import LocalBackend, ModelBackend
+from agent.ray_backend import RayBackend
 from agent.settings import Settings
 from memory import AssetStore, Database, open_database
 from tools.model_manager import ModelManager
@@ -36,6 +38,13 @@ class Runtime:
                                        cpu_offload=resolved.cpu_offload))
 
     @cached_property
+    def backend(self) -> ModelBackend:
+        """Where model calls run (STORYLOOM_EXECUTOR__BACKEND): this process, or one Ray actor per role."""
+        if self.settings.executor.backend == "ray":
+            return RayBackend(self.settings, self.profile)
+        return LocalBackend()
+
+    @cached_property
     def llm(self) -> LLM:
         return self._llm or make_llm(self.settings.llm, self.models)
 
@@ -45,7 +54,7 @@ class Runtime:
         options = self.settings.executor
         return Executor(self.db, self.store, self.models, run_id=run_id, emit=emit or _ignore,
                         cancelled=cancelled or _never, workers=options.workers, batch=options.batch,
-                        use_cache=options.cache)
+                        use_cache=options.cache, backend=self.backend)
 
     def llm_for(self, run_id: str) -> RecordedLLM:
         """The LLM for one run: its answers are recorded as the run's assets and cached."""

@@ -53,6 +53,37 @@ class ExecutorSettings(BaseModel):
     cache: bool = Field(
         default=True, description="Reuse stored results of identical calls (same tool, model, arguments, seed)."
     )
+    backend: Literal["local", "ray"] = Field(
+        default="local", description="Where model calls run: `local` (this process) or `ray` (one Ray actor per "
+        "model role, see STORYLOOM_RAY__*; needs the `storyloom[ray]` extra).",
+    )
+
+
+class RaySettings(BaseModel):
+    """The Ray cluster that runs model calls when `STORYLOOM_EXECUTOR__BACKEND=ray`."""
+
+    address: str | None = Field(
+        default=None, description="Cluster to join: `auto`, `host:6379` or `ray://host:10001`; empty = start a "
+        "private local Ray in this process.",
+    )
+    gpus: dict[str, float] = Field(
+        default_factory=dict, description='GPU fraction each model role\'s actor reserves (JSON), e.g. '
+        '{"text_to_image": 0.5, "tts": 0.25}; roles not named reserve none.',
+    )
+    max_restarts: int = Field(default=3, ge=0, le=100, description="Times Ray restarts a dead actor "
+                              "(a call it was running is retried once).")
+    threads: int | None = Field(default=None, ge=1, le=256, description="CPU threads of each actor's torch; "
+                                "empty = this process's count, so CPU results match the local backend.")
+    models_dir: Path | None = Field(default=None, description="The model cache as the Ray nodes see it; empty = "
+                                    "this process's models dir.")
+
+    @field_validator("gpus")
+    @classmethod
+    def _fractions(cls, gpus: dict[str, float]) -> dict[str, float]:
+        bad = [f"{role}={share}" for role, share in gpus.items() if not 0 <= share <= 8]
+        if bad:
+            raise ValueError(f"GPU fractions must lie between 0 and 8: {', '.join(bad)}")
+        return gpus
 
 
 class Gate(BaseModel):
@@ -193,6 +224,7 @@ class Settings(BaseSettings):
     )
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings, description="Signed webhooks "
                                       "(STORYLOOM_WEBHOOKS__*).")
+    ray: RaySettings = Field(default_factory=RaySettings, description="Model work on Ray (STORYLOOM_RAY__*).")
 
     @property
     def db_url(self) -> str:

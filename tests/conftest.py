@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 pytest_plugins = ["tests.fixtures.fake_openai", "tests.fixtures.postgres", "tests.fixtures.server",
-                  "tests.fixtures.browser", "tests.fixtures.studio"]
+                  "tests.fixtures.browser", "tests.fixtures.studio", "tests.fixtures.ray_cluster"]
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = Path(os.environ.get("STORYLOOM_TEST_MODELS_DIR", ROOT / ".cache" / "models"))
