@@ -28,6 +28,7 @@ from agent.service import events
 from agent.service.budget import Meter, budget_info
 from agent.service.summary import summarize
 from memory import repo
+from memory.leases import LeaseLost
 from memory.tables import TERMINAL_STATUSES
 
 log = logging.getLogger("storyloom.service")
@@ -98,6 +99,8 @@ def execute_run(rt: Runtime, run_id: str, emit: Emit = lambda e: None,
             narrate_job(rt, run_id, emit=emit, cancelled=cancelled)
         elif not decided:
             _run_graph(rt, run_id, emit, cancelled)
+    except LeaseLost:  # another worker holds the run now: this one writes nothing more for it
+        raise
     except Exception as exc:  # a bug must not take the process down: record it and fail the run
         _log_crash(rt, run_id)
         deliver_run(rt, run_id, status="failed", error=f"internal error: {type(exc).__name__}: {exc}")

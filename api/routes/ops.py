@@ -18,7 +18,7 @@ async def healthz(request: Request) -> dict:
 
     await run_in_threadpool(rt.db.ping)
     return {"status": "ok", "profile": rt.profile, "database": rt.db.engine.dialect.name,
-            "workers": runner(request).workers, "queue_depth": runner(request).queue.depth()}
+            "workers": runner(request).workers, "queue_depth": runner(request).queue_depth()}
 
 
 @router.get("/metrics", response_class=Response, summary="Prometheus text format",

@@ -19,6 +19,19 @@ from memory.repo.assets import (
     session_files,
     update_asset,
 )
+from memory.repo.claims import (
+    Claim,
+    claim_next,
+    claim_queued,
+    count_waiting,
+    expire_leases,
+    lease_states,
+    lease_token,
+    lock_key_admission,
+    release_lease,
+    renew_lease,
+    request_cancel,
+)
 from memory.repo.entities import create_entity, list_entities
 from memory.repo.events import add_event, has_terminal_event, list_events, step_announced
 from memory.repo.keys import create_key, find_key, get_key, list_keys, revoke_key
@@ -48,6 +61,8 @@ from memory.repo.sessions import (
 from memory.repo.steps import create_step, get_step, get_step_by_id, list_steps, update_step
 
 __all__ = [
+    "Claim", "claim_next", "claim_queued", "count_waiting", "expire_leases", "lease_states", "lease_token",
+    "lock_key_admission", "release_lease", "renew_lease", "request_cancel",
     "add_event", "add_message", "add_score", "count_by_status", "count_in_flight", "create_asset", "create_entity",
     "create_key", "create_run", "create_session", "create_step", "find_by_idempotency_key", "find_cached",
     "find_input", "find_key", "find_score", "get_asset", "get_asset_for_run", "get_key", "get_run", "get_session",
