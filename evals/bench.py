@@ -1,5 +1,5 @@
 """Executor benchmark: `python -m evals.bench [--json] [--scenes N]` (`--studio`: the Studio page's,
-see evals/studio_bench.py).
+see evals/studio_bench.py; `--scale`: workers on PostgreSQL, see evals/bench_scale.py).
 
 Measures, in one process on the offline profile, with a throw-away data dir:
   (a) overhead_pct: a story's wall time against the raw work inside it (time inside model calls plus
@@ -34,7 +34,7 @@ from agent.requests import StoryRequest
 from agent.runtime import Runtime
 from agent.service.runs import create_story_run, execute_run
 from agent.settings import Settings
-from evals import proof_report, studio_bench
+from evals import bench_scale, proof_report, studio_bench
 from tools.registry import get_tool
 
 PROMPT = "a bedtime story about a lighthouse keeper and a seal"
@@ -154,17 +154,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenes", type=int, default=4, choices=range(1, 25), metavar="N")
     parser.add_argument("--studio", action="store_true", help="the Studio page instead (evals/studio_bench.py)")
     parser.add_argument("--storyboard", action="store_true", help="only the storyboard figures (g)")
+    parser.add_argument("--scale", action="store_true", help="workers on PostgreSQL: speed-up of two over one, "
+                        "takeover after a SIGKILL (evals/bench_scale.py)")
     args = parser.parse_args(argv)
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
     if args.studio:
         result, targets = studio_bench.measure(), studio_bench.TARGETS
+    elif args.scale:
+        result, targets = bench_scale.measure_scale(), bench_scale.TARGETS
     elif args.storyboard:
         result, targets = measure_storyboard(), TARGETS
     else:
         result, targets = measure(args.scenes), TARGETS
     if args.json:
         print(json.dumps(result))
+        return 0
+    if args.scale:
+        proof_report.print_figures(f"scale-out benchmark ({result['briefs']} short briefs, PostgreSQL)", result, targets)
         return 0
     proof_report.print_figures("Studio benchmark" if args.studio else f"executor benchmark ({result['profile']} "
                                f"profile, {result.get('scenes', 3)}-scene story)", result, targets)

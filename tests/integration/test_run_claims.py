@@ -1,7 +1,9 @@
 """Runs claimed with leases (issue 17), on SQLite and on PostgreSQL: fair order per key, expired leases
-taken over with a higher fencing token, and a worker whose lease was taken cannot commit."""
+taken over with a higher fencing token, a heartbeat that renews leases and passes cancels on, and a worker
+whose lease was taken cannot commit."""
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -9,6 +11,7 @@ import pytest
 
 from agent.executor import Executor
 from agent.plan_schema import Plan, PlanStep
+from agent.service.lease_keeper import LeaseKeeper
 from api.auth import create_key
 from memory import open_database, repo
 from memory.leases import Lease, LeaseLost, holding
@@ -108,3 +111,30 @@ def test_workers_skip_a_run_another_worker_is_claiming(pg_migrated_url):
             assert _claim(db, "w2").run_id == second_run  # not blocked, and not the same run
     finally:
         db.close()
+
+
+def test_the_heartbeat_renews_a_held_lease_and_stops_a_run_taken_over_or_cancelled(db):
+    key = create_key(db, "client")[0]
+    taken, cancelled = _run(db, key), _run(db, key)
+    now = datetime.now(UTC)
+    keeper = LeaseKeeper(db, lease_s=1, poll_s=0.05)
+    first, second = _claim(db, "w1", now, lease_s=1), _claim(db, "w1", now, lease_s=1)
+    stops = {c.run_id: keeper.hold(Lease(c.run_id, c.token)) for c in (first, second)}
+    keeper.start()
+    try:
+        deadline = time.monotonic() + 10
+        while _expiry(db, taken) <= now + timedelta(seconds=1) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _expiry(db, taken) > now + timedelta(seconds=1), "the lease was not renewed"
+        assert not any(stop.is_set() for stop in stops.values())
+        assert _claim(db, "w2", now=datetime.now(UTC) + timedelta(seconds=60)).run_id == taken  # w1 looks dead
+        with db.session() as s:
+            repo.request_cancel(s, cancelled)
+        assert stops[taken].wait(2) and stops[cancelled].wait(2)  # both seen within a heartbeat poll or two
+    finally:
+        keeper.stop()
+
+
+def _expiry(db, run_id: str) -> datetime:
+    with db.session() as s:
+        return repo.get_run(s, run_id).lease_expires_at
