@@ -171,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
     if args.scale:
-        proof_report.print_figures(f"scale-out benchmark ({result['briefs']} short briefs, PostgreSQL)", result, targets)
+        title = f"scale-out benchmark ({result['briefs']} short briefs, PostgreSQL)"
+        proof_report.print_figures(title, result, targets)
         return 0
     proof_report.print_figures("Studio benchmark" if args.studio else f"executor benchmark ({result['profile']} "
                                f"profile, {result.get('scenes', 3)}-scene story)", result, targets)
