@@ -24,9 +24,9 @@ FLEET_ENV = {**SMALL_RUNS_ENV, "STORYLOOM_CRITIC__MAX_ROUNDS": "0", "STORYLOOM_S
 
 
 def worker_pid(owner: str | None) -> int | None:
-    """The pid in a lease owner (`host:pid:nonce`)."""
+    """The pid in a lease owner (`host:pid namespace:pid:nonce`)."""
     try:
-        return int((owner or "").split(":")[1])
+        return int((owner or "").rsplit(":", 2)[1])
     except (IndexError, ValueError):
         return None
 

@@ -44,7 +44,7 @@ class Runner:
                  on_event: Callable[[str, dict], None] = lambda run_id, event: None) -> None:
         self.rt, self.workers = rt, workers
         self.on_event = on_event
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = f"{_machine()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         server = rt.settings.server
         self.keeper = LeaseKeeper(rt.db, server.lease_s)
         self.claim_poll_s = server.claim_poll_s
@@ -66,6 +66,8 @@ class Runner:
         with self.rt.db.session() as s:
             if self.rt.db.engine.dialect.name == "sqlite":
                 repo.expire_leases(s)
+            else:
+                self._end_leases_of_dead_neighbours(s)
             ended = [r.id for r in repo.list_ended_without_event(s)]
         for run_id in ended:  # finished before a crash (or before ends were written whole): store the event
             self._end(run_id)
@@ -76,6 +78,13 @@ class Runner:
             thread.start()
             self._threads.append(thread)
         return self.queue_depth()
+
+    def _end_leases_of_dead_neighbours(self, s: Session) -> None:
+        """Leases of processes of this machine (same host name and pid namespace) that are gone end now,
+        so a server restarted after a crash resumes its runs at once instead of after the lease."""
+        for run_id, owner, token in repo.list_leases(s, owner_prefix=f"{_machine()}:"):
+            if not _alive(int(owner.rsplit(":", 2)[1])):
+                repo.release_lease(s, run_id, token)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop taking runs. Running ones are not cancelled: they go on until the process exits, and
@@ -228,6 +237,25 @@ class Runner:
         if status is None:
             status, error = outcome(self.rt, run_id)
         self.emit(run_id, {"type": status, "status": status, "error": error})  # the terminal event
+
+
+def _machine() -> str:
+    """This machine's host name and pid namespace: pids are comparable only within the same pair."""
+    try:
+        namespace = "".join(c for c in os.readlink("/proc/self/ns/pid") if c.isdigit())
+    except OSError:
+        namespace = "0"
+    return f"{socket.gethostname()}:{namespace}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 def _reply(s: Session, run) -> None:

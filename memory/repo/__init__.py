@@ -27,6 +27,7 @@ from memory.repo.claims import (
     expire_leases,
     lease_states,
     lease_token,
+    list_leases,
     lock_key_admission,
     release_lease,
     renew_lease,
@@ -62,7 +63,7 @@ from memory.repo.steps import create_step, get_step, get_step_by_id, list_steps,
 
 __all__ = [
     "Claim", "claim_next", "claim_queued", "count_waiting", "expire_leases", "lease_states", "lease_token",
-    "lock_key_admission", "release_lease", "renew_lease", "request_cancel",
+    "list_leases", "lock_key_admission", "release_lease", "renew_lease", "request_cancel",
     "add_event", "add_message", "add_score", "count_by_status", "count_in_flight", "create_asset", "create_entity",
     "create_key", "create_run", "create_session", "create_step", "find_by_idempotency_key", "find_cached",
     "find_input", "find_key", "find_score", "get_asset", "get_asset_for_run", "get_key", "get_run", "get_session",

@@ -109,6 +109,13 @@ def expire_leases(s: Session) -> int:
     return done.rowcount
 
 
+def list_leases(s: Session, *, owner_prefix: str) -> list[tuple[str, str, int]]:
+    """(run id, owner, token) of the unexpired leases whose owner starts with `owner_prefix`."""
+    query = select(Run.id, Run.lease_owner, Run.lease_token).where(
+        Run.status == "running", Run.lease_expires_at.is_not(None), Run.lease_owner.startswith(owner_prefix))
+    return [(r.id, r.lease_owner, r.lease_token) for r in s.execute(query)]
+
+
 def count_waiting(s: Session, *, now: datetime) -> int:
     """API runs a worker could claim now (queued, or running with an expired lease)."""
     return int(s.scalar(select(func.count()).select_from(Run).where(_claimable(now))) or 0)

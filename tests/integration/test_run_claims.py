@@ -3,6 +3,8 @@ taken over with a higher fencing token, a heartbeat that renews leases and passe
 whose lease was taken cannot commit."""
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -12,6 +14,7 @@ import pytest
 from agent.executor import Executor
 from agent.plan_schema import Plan, PlanStep
 from agent.service.lease_keeper import LeaseKeeper
+from agent.service.runner import Runner
 from api.auth import create_key
 from memory import open_database, repo
 from memory.leases import Lease, LeaseLost, holding
@@ -138,3 +141,23 @@ def test_the_heartbeat_renews_a_held_lease_and_stops_a_run_taken_over_or_cancell
 def _expiry(db, run_id: str) -> datetime:
     with db.session() as s:
         return repo.get_run(s, run_id).lease_expires_at
+
+
+def test_a_restarted_server_takes_back_at_once_the_runs_of_its_dead_neighbours(db_runtime):
+    db = db_runtime.db
+    key = create_key(db, "client")[0]
+    runner = Runner(db_runtime, workers=0)
+    machine = runner.owner.rsplit(":", 2)[0]
+    gone = _dead_pid()
+    dead_run, live_run = _run(db, key), _run(db, key)
+    for run_id, pid in ((dead_run, gone), (live_run, os.getpid())):  # a worker of this machine, dead or alive
+        assert _claim(db, f"{machine}:{pid}:x", now=datetime.now(UTC)).run_id == run_id
+    runner.start()
+    waiting = {dead_run} if db.engine.dialect.name == "postgresql" else {dead_run, live_run}  # SQLite: one process
+    assert {c.run_id for c in iter(lambda: _claim(db, "w2", now=datetime.now(UTC)), None)} == waiting
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
