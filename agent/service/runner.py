@@ -131,11 +131,12 @@ class Runner:
             repo.request_cancel(s, run_id)
         if self.keeper.signal(run_id):
             return "cancelling"
-        with self._claim_lock, self.rt.db.session() as s:
-            claim = repo.claim_queued(s, run_id, owner=self.owner, now=datetime.now(UTC), until=self.keeper.expiry())
+        with self._claim_lock, self.rt.db.session() as s:  # nobody holds it: it ends here, at once
+            claim = repo.claim_idle(s, run_id, owner=self.owner, now=datetime.now(UTC), until=self.keeper.expiry())
         if claim is None:
             return "cancelling"
-        self._held(claim, lambda: self._end(run_id, "cancelled", "cancelled before it started"))
+        reason = "cancelled" if claim.resumed else "cancelled before it started"
+        self._held(claim, lambda: self._end(run_id, "cancelled", reason))
         return "cancelled"
 
     def in_flight(self, owner: str) -> int:

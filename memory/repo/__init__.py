@@ -21,8 +21,8 @@ from memory.repo.assets import (
 )
 from memory.repo.claims import (
     Claim,
+    claim_idle,
     claim_next,
-    claim_queued,
     count_waiting,
     expire_leases,
     lease_states,
@@ -62,7 +62,7 @@ from memory.repo.sessions import (
 from memory.repo.steps import create_step, get_step, get_step_by_id, list_steps, update_step
 
 __all__ = [
-    "Claim", "claim_next", "claim_queued", "count_waiting", "expire_leases", "lease_states", "lease_token",
+    "Claim", "claim_idle", "claim_next", "count_waiting", "expire_leases", "lease_states", "lease_token",
     "list_leases", "lock_key_admission", "release_lease", "renew_lease", "request_cancel",
     "add_event", "add_message", "add_score", "count_by_status", "count_in_flight", "create_asset", "create_entity",
     "create_key", "create_run", "create_session", "create_step", "find_by_idempotency_key", "find_cached",

@@ -56,11 +56,13 @@ def claim_next(s: Session, *, owner: str, now: datetime, until: datetime) -> Cla
     return None
 
 
-def claim_queued(s: Session, run_id: str, *, owner: str, now: datetime, until: datetime) -> Claim | None:
-    """Claim `run_id` if it is still queued (a cancel ends such a run itself); None otherwise."""
-    row = s.execute(select(Run.id, Run.lease_token).where(Run.id == run_id, Run.status == "queued")
+def claim_idle(s: Session, run_id: str, *, owner: str, now: datetime, until: datetime) -> Claim | None:
+    """Claim `run_id` if no worker holds it (queued, or its lease expired): a cancel ends such a run
+    itself. None when a worker holds it."""
+    row = s.execute(select(Run.id, Run.lease_token, Run.status).where(Run.id == run_id, _claimable(now))
                     .with_for_update(skip_locked=True)).first()
-    return None if row is None else _take(s, row.id, row.lease_token, owner=owner, now=now, until=until)
+    return None if row is None else _take(s, row.id, row.lease_token, owner=owner, now=now, until=until,
+                                          resumed=row.status == "running")
 
 
 def _take(s: Session, run_id: str, seen: int, *, owner: str, now: datetime, until: datetime,

@@ -43,13 +43,23 @@ def test_a_queued_run_is_cancelled_at_once(runtime):
         assert (run.status, run.error, run.lease_expires_at) == ("cancelled", "cancelled before it started", None)
 
 
-def test_a_cancel_of_a_running_run_is_stored_so_a_restart_still_sees_it(runtime):
+def test_a_cancel_of_a_run_a_worker_holds_is_stored_for_that_worker_and_any_later_one(runtime):
     key_id, _ = create_key(runtime.db, "client")
-    run_id = _run(runtime, key_id, "running")
+    run_id = _run(runtime, key_id, "queued")
+    with runtime.db.session() as s:  # another process's worker holds it
+        now = datetime.now(UTC)
+        repo.claim_next(s, owner="elsewhere", now=now, until=now + timedelta(seconds=60))
     runner = Runner(runtime, workers=0)
     assert runner.cancel(run_id) == "cancelling"
     with runtime.db.session() as s:
         assert repo.get_run(s, run_id).info["cancel_requested"] is True
+
+
+def test_a_cancel_of_a_running_run_nobody_holds_ends_it_at_once(runtime):
+    key_id, _ = create_key(runtime.db, "client")
+    run_id = _run(runtime, key_id, "running")  # its worker is gone (no lease)
+    assert Runner(runtime, workers=0).cancel(run_id) == "cancelled"
+    assert events.since(runtime.db, run_id)[-1]["data"] == {"status": "cancelled", "error": "cancelled"}
 
 
 def test_runs_of_a_revoked_key_do_not_start_even_after_a_restart(runtime):
