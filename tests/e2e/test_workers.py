@@ -90,6 +90,11 @@ def test_a_killed_worker_s_runs_are_finished_by_another_and_a_cancel_crosses_pro
 @pytest.mark.slow
 def test_three_workers_nine_briefs_one_killed_mid_step(pg_migrated_url, env, tmp_path):
     with fleet(pg_migrated_url, 3, tmp_path, env) as crew:
+        # One brief per worker first: each loads its models (minutes on a busy machine), so the nine that
+        # follow are short and a free worker can take the killed one's run as soon as its lease ends.
+        crew.wait(crew.submit("/v1/briefs", [{**BRIEF, "seed": 100 + i} for i in range(3)]), 900)
+        assert len(set().union(*crew.seen.values())) == 3, "each worker warmed up on one brief"
+        crew.seen.clear()
         ids = crew.submit("/v1/briefs", [{**BRIEF, "seed": i} for i in range(9)])
 
         def mid_step(run) -> bool:  # a step started and not finished
