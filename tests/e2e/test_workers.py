@@ -56,7 +56,8 @@ def _check_takeover(crew: Fleet, runs, killed_at: datetime, pid: int, held: list
     for run in (r for r in runs if r.id in held):
         assert worker_pid(run.lease_owner) != pid and run.lease_token >= 2
         assert run.finished_at - killed_at < timedelta(seconds=LEASE_S + 10), run.finished_at - killed_at
-    workers = set().union(*crew.seen.values())
+    # Who claimed runs: the last holder of each run, the killed worker, and any holder seen while polling.
+    workers = {worker_pid(r.lease_owner) for r in runs} | {pid} | set().union(*crew.seen.values())
     assert len(workers) == len(crew.workers), f"runs went to {len(workers)} of {len(crew.workers)} workers"
 
 
