@@ -1,8 +1,9 @@
 """Scale-out figures (issue 17) for `python -m evals.bench --scale`: workers on one PostgreSQL database.
 
-  workers_speedup: six short briefs on two worker processes against one (wall time of one worker over that
-      of two, from the first submission to the last run's end; each worker has loaded its models on a
-      warm-up brief first, so the figure is throughput, not start-up);
+  workers_speedup: six short briefs (a small picture and a spoken line) on two worker processes against
+      one (wall time of one worker over that of two, from the first submission to the last run's end;
+      each worker has loaded its models on a warm-up brief first, so the figure is throughput, not
+      start-up);
   takeover_s: a worker SIGKILLed while it executes a run, to another worker claiming that run (at most the
       lease, FLEET_ENV's 4 s, plus a claim poll).
 Both on a throw-away PostgreSQL cluster, with an API-only server (`serve --workers 0`) taking the briefs,
@@ -23,13 +24,17 @@ from evals.pgcluster import migrated_database, throwaway_cluster
 from memory import repo
 
 BRIEFS = 6
+# Idle workers look for new runs this often (the setting's default is 0.5 s): runs this short would
+# otherwise spend a good part of their time waiting to be noticed.
+CLAIM_POLL_S = 0.1
 TARGETS = {"workers_speedup": ">= 1.6", "takeover_s": f"<= {float(FLEET_ENV['STORYLOOM_SERVER__LEASE_S']) + 10:g}"}
 
 
 def brief(seed: int) -> dict[str, Any]:
-    """A short brief: one small picture (seeds differ, so the tool-call cache answers none)."""
+    """A short brief: a small picture and a spoken line (seeds differ, so the tool-call cache answers none)."""
     return {"goal": "a lighthouse at night", "seed": seed,
-            "deliverables": [{"kind": "image", "width": 64, "height": 64, "steps": 2}]}
+            "deliverables": [{"kind": "image", "width": 64, "height": 64, "steps": 2},
+                             {"kind": "narration", "text": f"The lamp turns, night {seed}."}]}
 
 
 def measure_scale(briefs: int = BRIEFS) -> dict[str, Any]:
@@ -45,7 +50,7 @@ def measure_scale(briefs: int = BRIEFS) -> dict[str, Any]:
 
 def _throughput(url: str, workers: int, briefs: int, logs: Path, takeover: bool = False):
     logs.mkdir(parents=True)
-    with fleet(url, workers, logs) as crew:
+    with fleet(url, workers, logs, {"STORYLOOM_SERVER__CLAIM_POLL_S": str(CLAIM_POLL_S)}) as crew:
         crew.wait(crew.submit("/v1/briefs", [brief(1000 + i) for i in range(workers)]), 900)  # warm-up
         started = time.monotonic()
         crew.wait(crew.submit("/v1/briefs", [brief(i) for i in range(briefs)]), 1800)
