@@ -23,6 +23,7 @@ from memory import repo
 
 LEASE_S = float(FLEET_ENV["STORYLOOM_SERVER__LEASE_S"])
 PICTURES = 12
+LONG_JOB = 150  # pictures in the job that is cancelled: long enough to be running still when the cancel comes
 BRIEF = {"goal": "a lighthouse at night", "deliverables": [{"kind": "image", "width": 64, "height": 64, "steps": 2}]}
 
 
@@ -30,8 +31,8 @@ BRIEF = {"goal": "a lighthouse at night", "deliverables": [{"kind": "image", "wi
 def library(tmp_path):
     folder = tmp_path / "library"  # outside the data folder (the server refuses overlapping roots)
     folder.mkdir()
-    for i in range(PICTURES * 3):  # flat rules (decorative: no model), each its own, so none is a duplicate
-        Image.new("RGB", (128, 8), (40 + i, 40, 40)).save(folder / f"rule-{i}.png")
+    for i in range(LONG_JOB):  # flat rules (decorative: no model), each its own, so none is a duplicate
+        Image.new("RGB", (128, 8), (40 + i % 200, 40 + i // 200, 40)).save(folder / f"rule-{i}.png")
     return folder
 
 
@@ -76,7 +77,7 @@ def test_a_killed_worker_s_runs_are_finished_by_another_and_a_cancel_crosses_pro
         # Resumed items are taken from the job's manifest: every run stored each output once.
         assert {len(crew.assets(r.id)) for r in runs} == {2 * PICTURES}
         # A cancel asked of the API server stops the run the other process executes.
-        [long_job] = crew.submit("/v1/narrations", [{"paths": [f"rule-{i}.png" for i in range(PICTURES * 3)]}])
+        [long_job] = crew.submit("/v1/narrations", [{"paths": [f"rule-{i}.png" for i in range(LONG_JOB)]}])
         crew.wait([long_job], 60, until=lambda runs: _items_done(crew, long_job) >= 2)
         asked = time.monotonic()
         with crew.client() as http:
@@ -84,7 +85,7 @@ def test_a_killed_worker_s_runs_are_finished_by_another_and_a_cancel_crosses_pro
         [run] = crew.wait([long_job], 30)
         took = time.monotonic() - asked
         print(f"cancel to stop: {took:.2f} s")
-        assert run.status == "cancelled" and _items_done(crew, long_job) < PICTURES * 3
+        assert run.status == "cancelled" and _items_done(crew, long_job) < LONG_JOB
         assert took < 2.0, f"the cancel took {took:.2f} s to stop the run on the worker"
 
 
