@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy.engine import make_url
 
 from agent.runtime import Runtime
+from memory import leases
 
 # Checkpoint tables already created by this process, per database: setup() needs to run once only.
 _ready: set[str] = set()
@@ -29,14 +31,31 @@ def checkpointer(rt: Runtime) -> Iterator[object]:
     url = rt.settings.db_url
     if rt.checkpoint_path is not None:
         with _sqlite_saver(rt.checkpoint_path) as saver:
-            yield saver
+            yield fenced(saver, rt)
     elif make_url(url).get_backend_name() == "postgresql":
         with _postgres_saver(libpq_url(url)) as saver:
-            yield saver
+            yield fenced(saver, rt)
     else:
         from langgraph.checkpoint.memory import InMemorySaver
 
         yield InMemorySaver()
+
+
+def fenced(saver, rt: Runtime):
+    """`saver`, whose checkpoint writes first check the run's lease when the caller works under one
+    (memory/leases.py): a worker whose run was taken over writes no checkpoint for it. The checkpoint
+    goes through another connection, so the check comes just before the write, not in its transaction."""
+    if leases.current() is None:
+        return saver
+    for name in ("put", "put_writes"):
+        write = getattr(saver, name)
+
+        def checked(*args, _write=write, **kwargs):
+            leases.verify(rt.db)
+            return _write(*args, **kwargs)
+
+        setattr(saver, name, checked)
+    return saver
 
 
 def libpq_url(url: str) -> str:
@@ -76,7 +95,10 @@ def _setup_once(saver, conn, conninfo: str) -> None:
     with _ready_lock:
         if conninfo in _ready:
             return
-        conn.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK_KEY,))
+        # Polled, not waited for: setup() creates indexes CONCURRENTLY, which waits for every open
+        # transaction, and a blocked pg_advisory_lock call is one (two workers starting together deadlocked).
+        while not conn.execute("SELECT pg_try_advisory_lock(%s) AS got", (_SETUP_LOCK_KEY,)).fetchone()["got"]:
+            time.sleep(0.05)
         try:
             saver.setup()
         finally:

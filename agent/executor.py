@@ -10,6 +10,7 @@ resumed run) is not redone.
 """
 from __future__ import annotations
 
+import contextvars
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -77,8 +78,10 @@ class Executor:
             prepared = self._prepare(step, outputs)
             (outcomes if isinstance(prepared, StepOutcome) else calls).append(prepared)
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="step") as pool:
-            for group_outcomes in pool.map(self._run_group, self._groups(calls)):
-                outcomes.extend(group_outcomes)
+            # Each group runs in a copy of this thread's context: it carries the run's lease (memory/leases.py).
+            futures = [pool.submit(contextvars.copy_context().run, self._run_group, g) for g in self._groups(calls)]
+            for future in futures:
+                outcomes.extend(future.result())
         return outcomes
 
     def run_step(self, step: PlanStep, outputs: dict[str, dict[str, str]]) -> StepOutcome:

@@ -123,7 +123,12 @@ class CriticSettings(BaseModel):
 class ServerSettings(BaseModel):
     """The HTTP API (`storyloom serve`): background workers and the limits that protect them."""
 
-    workers: int = Field(default=1, ge=1, le=64, description="Runs executed at once by the server's workers.")
+    workers: int = Field(default=1, ge=0, le=64, description="Runs executed at once by the server's workers "
+                         "(`storyloom worker` and `serve`; 0 with `serve`: the API only).")
+    lease_s: float = Field(default=15.0, ge=1, le=3600, description="A worker's claim on a run lasts this long "
+                           "unless renewed (every third of it); a dead worker's runs move on after it (PostgreSQL).")
+    claim_poll_s: float = Field(default=0.5, gt=0, le=60, description="How often an idle worker looks for "
+                                "runs queued by other processes.")
     max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Largest JSON request body (413 beyond).")
     max_upload_bytes: int = Field(default=200_000_000, ge=1024, description="Largest upload body, on the narration "
                                   "upload route only (413).")

@@ -1,8 +1,9 @@
 """The HTTP API: FastAPI app with background run workers (`storyloom serve`).
 
 OpenAPI at /openapi.json, interactive docs at /docs. Every object belongs to the API key that made
-it; another key gets 404 for it. Runs execute in the server's worker threads and resume after a
-restart from their last checkpoint.
+it; another key gets 404 for it. Runs execute in the server's worker threads (none with `--workers 0`:
+then `storyloom worker` processes execute them) and resume from their last checkpoint after a restart
+or on another worker.
 """
 from __future__ import annotations
 

@@ -40,14 +40,14 @@ def runner(request: Request) -> Runner:
 
 
 async def start_run(request: Request, owner: str, create: Callable[[], str]) -> str:
-    """Create the run within the key's in-flight limit (in a thread: it touches the database), queue it."""
+    """Create the run within the key's in-flight limit (in a thread: it touches the database), with its
+    `queued` event, and wake a worker."""
     await check_in_flight(request, owner)
     limit = runtime(request).settings.server.max_in_flight_per_key
     try:
         run_id = await run_in_threadpool(runner(request).admit, owner, limit, create)
     except InFlightLimit as exc:
         raise _limited(exc) from None
-    await run_in_threadpool(runner(request).emit, run_id, {"type": "queued", "status": "queued"})
     runner(request).submit(run_id, owner)
     return run_id
 

@@ -41,7 +41,7 @@ class Metrics:
         for role, count in sorted(self.rt.models.loads.items()):
             loads.add_metric([role], count)
         yield loads
-        yield GaugeMetricFamily("storyloom_queue_depth", "Runs waiting for a worker.", value=self.runner.queue.depth())
+        yield GaugeMetricFamily("storyloom_queue_depth", "Runs waiting for a worker.", value=self.runner.queue_depth())
         yield GaugeMetricFamily("storyloom_runs_executing", "Runs a worker is executing now.",
                                 value=self.runner.busy())
 

@@ -1,5 +1,5 @@
 """Executor benchmark: `python -m evals.bench [--json] [--scenes N]` (`--studio`: the Studio page's,
-see evals/studio_bench.py).
+see evals/studio_bench.py; `--scale`: workers on PostgreSQL, see evals/bench_scale.py).
 
 Measures, in one process on the offline profile, with a throw-away data dir:
   (a) overhead_pct: a story's wall time against the raw work inside it (time inside model calls plus
@@ -39,7 +39,7 @@ from agent.runtime import Runtime
 from agent.service.redo import start_redo
 from agent.service.runs import create_story_run, execute_run
 from agent.settings import Settings
-from evals import bench_review, proof_report, studio_bench
+from evals import bench_ray, bench_review, bench_scale, proof_report, studio_bench
 from tools.registry import get_tool
 
 PROMPT = "a bedtime story about a lighthouse keeper and a seal"
@@ -167,6 +167,11 @@ def measure(scenes: int = 4) -> dict:
     }
 
 
+def _prefixed(ray: dict) -> dict:
+    """The Ray figures beside the workers' ones: its own keys keep a `ray_` prefix."""
+    return {key if key.startswith("ray_") else f"ray_{key}": value for key, value in ray.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -174,11 +179,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--studio", action="store_true", help="the Studio page instead (evals/studio_bench.py)")
     parser.add_argument("--storyboard", action="store_true", help="only the storyboard figures (g)")
     parser.add_argument("--paused", action="store_true", help="only the paused-run figure (h)")
+    parser.add_argument("--scale", action="store_true", help="workers on PostgreSQL: speed-up of two over one, "
+                        "takeover after a SIGKILL (evals/bench_scale.py); the Ray backend against the local one "
+                        "(evals/bench_ray.py)")
     args = parser.parse_args(argv)
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
     if args.studio:
         result, targets = studio_bench.measure(), studio_bench.TARGETS
+    elif args.scale:
+        result = {**bench_scale.measure_scale(), **_prefixed(bench_ray.measure(args.scenes, repeats=1))}
+        targets = {**bench_scale.TARGETS, **bench_ray.GOALS}
     elif args.storyboard:
         result, targets = measure_storyboard(), TARGETS
     elif args.paused:
@@ -187,6 +198,11 @@ def main(argv: list[str] | None = None) -> int:
         result, targets = measure(args.scenes), TARGETS
     if args.json:
         print(json.dumps(result))
+        return 0
+    if args.scale:
+        title = (f"scale-out benchmark ({result['briefs']} short briefs, PostgreSQL; Ray: "
+                 f"{result['ray_scenes']}-scene story)")
+        proof_report.print_figures(title, result, targets)
         return 0
     proof_report.print_figures("Studio benchmark" if args.studio else f"executor benchmark ({result['profile']} "
                                f"profile, {result.get('scenes', 3)}-scene story)", result, targets)

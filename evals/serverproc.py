@@ -79,8 +79,9 @@ def free_port() -> int:
 class ServerProcess:
     """`storyloom serve` on a fixed port; `kill()` is SIGKILL, `start()` starts it (again)."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, port: int | None = None) -> None:
-        self.env, self.log_path, self.port = env, log_path, port or free_port()
+    def __init__(self, env: dict[str, str], log_path: Path, port: int | None = None,
+                 args: tuple[str, ...] = ()) -> None:
+        self.env, self.log_path, self.port, self.args = env, log_path, port or free_port(), args
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
         self.starts = 0
@@ -96,7 +97,8 @@ class ServerProcess:
         with self.log_path.open("ab") as log:
             log.write(f"\n=== start {self.starts} ===\n".encode())
             log.flush()
-            self.process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)],
+            self.process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(self.port),
+                                             *self.args],
                                             env=self.env, stdout=log, stderr=subprocess.STDOUT)
         while time.monotonic() - started < timeout:
             if self.process.poll() is not None:
@@ -138,6 +140,46 @@ class ServerProcess:
 
     def log_tail(self, lines: int = 5) -> str:
         return " | ".join(self.log_text().strip().splitlines()[-lines:])
+
+
+class WorkerProcess:
+    """`storyloom worker` (no HTTP): `start()` returns once it says it is ready; `kill()` is SIGKILL."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, workers: int = 1) -> None:
+        self.env, self.log_path, self.workers = env, log_path, workers
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def start(self, timeout: float = START_TIMEOUT_S) -> WorkerProcess:
+        """Start the worker and wait until it is ready."""
+        return self.launch().ready(timeout)
+
+    def launch(self) -> WorkerProcess:
+        """Start the worker without waiting (start several, then wait for each with `ready`)."""
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "api.cli", "worker", "--workers", str(self.workers)],
+                                            env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def ready(self, timeout: float = START_TIMEOUT_S) -> WorkerProcess:
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the worker exited with {self.process.returncode}: {self.log_text()[-500:]}")
+            if "runs waiting" in self.log_text():
+                return self
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError(f"the worker did not start within {timeout:.0f} s: {self.log_text()[-500:]}")
+
+    kill = ServerProcess.kill
+    stop = ServerProcess.stop
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
 def create_keys(env: dict[str, str], names: list[str]) -> list[str]:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -182,11 +183,18 @@ class Run(Base):
     created_at: Mapped[datetime] = _created()
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The worker's claim (issue 17): who executes the run, until when, and a fencing token that grows with
+    # every claim, so a worker whose lease was taken over cannot commit (memory/leases.py).
+    lease_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    lease_token: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     steps: Mapped[list[Step]] = relationship(order_by="Step.position", viewonly=True)
     assets: Mapped[list[Asset]] = relationship(order_by="Asset.created_at", viewonly=True)
 
-    __table_args__ = (UniqueConstraint("api_key_id", "idempotency_key"),)
+    __table_args__ = (UniqueConstraint("api_key_id", "idempotency_key"),
+                      Index("ix_runs_status_created_at", "status", "created_at"))
 
 
 class Step(Base):

@@ -29,6 +29,7 @@ from agent.narrate.types import ItemResult, NarrationContext
 from agent.narrate.video import narrate_video
 from agent.runtime import Runtime
 from memory import repo
+from memory.leases import LeaseLost
 from tools.base import ToolError
 
 log = logging.getLogger("storyloom.narrate")
@@ -126,6 +127,8 @@ def _run_item(ctx: NarrationContext, item: Item, write_metadata: bool) -> dict[s
             result = _dispatch(ctx, item, write_metadata)
         except (ToolError, ValueError, OSError) as exc:
             result = _failed(item, str(exc))
+        except LeaseLost:  # another worker holds the job now: this one records nothing more
+            raise
         except Exception as exc:  # a bug on one file must not end the batch: record it, go on
             log.error("narration of %s crashed:\n%s", item.path, traceback.format_exc())
             result = _failed(item, f"internal error: {type(exc).__name__}: {exc}")

@@ -31,6 +31,7 @@ from agent.service.budget import Meter, budget_info
 from agent.service.summary import summarize
 from agent.webhooks import outbox
 from memory import repo
+from memory.leases import LeaseLost
 from memory.tables import TERMINAL_STATUSES
 
 log = logging.getLogger("storyloom.service")
@@ -118,6 +119,8 @@ def execute_run(rt: Runtime, run_id: str, emit: Emit = lambda e: None,
             return summarize(rt, run_id)
         elif not decided:
             save_cast(rt, run_id)  # when the request asked for it and the story succeeded
+    except LeaseLost:  # another worker holds the run now: this one writes nothing more for it
+        raise
     except Exception as exc:  # a bug must not take the process down: record it and fail the run
         _log_crash(rt, run_id)
         deliver_run(rt, run_id, status="failed", error=f"internal error: {type(exc).__name__}: {exc}")

@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument("--profile", choices=PROFILES)
+    serve.add_argument("--workers", type=int, help="worker threads (default STORYLOOM_SERVER__WORKERS); "
+                       "0: the API only, runs are executed by `storyloom worker` (PostgreSQL)")
+
+    worker = sub.add_parser("worker", help="execute queued runs without HTTP (any number of them on PostgreSQL)")
+    worker.add_argument("--workers", type=int, help="worker threads (default STORYLOOM_SERVER__WORKERS)")
+    worker.add_argument("--profile", choices=PROFILES)
 
     keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="action", required=True)
     keys_create = keys.add_parser("create", help="make a key; it is printed once and stored hashed")
@@ -152,7 +158,7 @@ COMMANDS = {
     ("models", "list"): "admin:models_list", ("models", "prepare"): "admin:models_prepare",
     ("db", "upgrade"): "admin:db_upgrade", ("keys", "create"): "admin:keys_create",
     ("keys", "list"): "admin:keys_list", ("keys", "revoke"): "admin:keys_revoke",
-    ("serve", None): "server:serve", ("narrate", None): "narrate:narrate",
+    ("serve", None): "server:serve", ("worker", None): "worker:worker", ("narrate", None): "narrate:narrate",
     ("tool", "run"): "tool_calls:tool_run", ("tool", "list"): "tool_calls:tool_list",
     ("eval", None): "evaluate:evaluate",
     ("cast", "list"): "cast:cast_list", ("cast", "add"): "cast:cast_add", ("cast", "show"): "cast:cast_show",

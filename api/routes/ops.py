@@ -17,8 +17,9 @@ async def healthz(request: Request) -> dict:
     rt = runtime(request)
 
     await run_in_threadpool(rt.db.ping)
+    depth = await run_in_threadpool(runner(request).queue_depth)  # the queue is the runs table
     return {"status": "ok", "profile": rt.profile, "database": rt.db.engine.dialect.name,
-            "workers": runner(request).workers, "queue_depth": runner(request).queue.depth()}
+            "workers": runner(request).workers, "queue_depth": depth}
 
 
 @router.get("/metrics", response_class=Response, summary="Prometheus text format",

@@ -28,6 +28,20 @@ from memory.repo.cast import (
     list_cast_entities,
     update_cast_entity,
 )
+from memory.repo.claims import (
+    Claim,
+    claim_idle,
+    claim_next,
+    count_waiting,
+    expire_leases,
+    lease_states,
+    lease_token,
+    list_leases,
+    lock_key_admission,
+    release_lease,
+    renew_lease,
+    request_cancel,
+)
 from memory.repo.entities import create_entity, list_entities
 from memory.repo.events import add_event, has_terminal_event, list_events, step_announced
 from memory.repo.keys import create_key, find_key, get_key, list_keys, revoke_key
@@ -61,14 +75,16 @@ from memory.repo.steps import create_step, get_step, get_step_by_id, list_steps,
 from memory.repo.webhooks import add_delivery, claim_due, get_delivery, update_delivery
 
 __all__ = [
-    "add_delivery", "add_event", "add_message", "add_score", "claim_due", "count_by_status", "count_in_flight",
-    "create_asset", "create_cast_entity", "create_entity", "create_key", "create_run", "create_session",
-    "create_step", "delete_cast_entity", "find_by_idempotency_key", "find_cached", "find_cast_entity",
-    "find_input", "find_key", "find_score", "get_asset", "get_asset_for_run", "get_cast_entity", "get_delivery",
-    "get_key", "get_run", "get_run_for_update", "get_session", "get_step", "get_step_by_id", "has_reply",
-    "has_terminal_event", "list_assets", "list_cast_entities", "list_ended_without_event", "list_entities",
-    "list_events", "list_keys", "list_messages", "list_not_ended", "list_run_assets_by_key", "list_run_headers",
-    "list_runs", "list_scores", "list_session_runs", "list_sessions", "list_steps", "list_unfinished",
+    "Claim", "add_delivery", "add_event", "add_message", "add_score", "claim_due", "claim_idle", "claim_next",
+    "count_by_status", "count_in_flight", "count_waiting", "create_asset", "create_cast_entity", "create_entity",
+    "create_key", "create_run", "create_session", "create_step", "delete_cast_entity", "expire_leases",
+    "find_by_idempotency_key", "find_cached", "find_cast_entity", "find_input", "find_key", "find_score",
+    "get_asset", "get_asset_for_run", "get_cast_entity", "get_delivery", "get_key", "get_run",
+    "get_run_for_update", "get_session", "get_step", "get_step_by_id", "has_reply", "has_terminal_event",
+    "lease_states", "lease_token", "list_assets", "list_cast_entities", "list_ended_without_event",
+    "list_entities", "list_events", "list_keys", "list_leases", "list_messages", "list_not_ended",
+    "list_run_assets_by_key", "list_run_headers", "list_runs", "list_scores", "list_session_runs", "list_sessions",
+    "list_steps", "list_unfinished", "lock_key_admission", "release_lease", "renew_lease", "request_cancel",
     "revoke_key", "session_files", "set_status_if", "set_verdict", "step_announced", "update_asset",
     "update_cast_entity", "update_delivery", "update_run", "update_session", "update_step",
 ]

@@ -101,7 +101,7 @@ def find_by_idempotency_key(s: Session, *, owner: str, key: str) -> Run | None:
 def set_verdict(s: Session, run_id: str, *, status: str, error: str | None) -> Run:
     """Record how the run's work ended in its info (`verdict`); its status changes only together with
     its terminal event (agent.service.events.finish), so a run never shows finished without one."""
-    run = s.get(Run, run_id)
+    run = s.get(Run, run_id, with_for_update=True, populate_existing=True)  # a cancel may write info too
     if run is None:
         raise KeyError(run_id)
     return update(s, Run, run_id, {"info": {**(run.info or {}), "verdict": {"status": status, "error": error}}})

@@ -109,6 +109,8 @@ def test_models_list(env):
     (["story", "a fox", "--profile", "quantum"], "argument --profile: invalid choice: 'quantum'"),
     (["story", "a fox", "--out", "/proc/storyloom"], "--out /proc/storyloom: cannot write in /proc"),
     (["story", "x" * 2001], "prompt: String should have at most 2000 characters"),
+    (["worker", "--workers", "0"], "--workers 0: must be 1-64"),
+    (["serve", "--workers", "65"], "--workers 65: must be 0-64"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(env, tmp_path, args, message):
     result = storyloom(env, *args)

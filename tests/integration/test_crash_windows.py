@@ -117,6 +117,14 @@ class _DiesBeforeTheTerminalEvent(Runner):
         super().emit(run_id, event)
 
 
+def _restart(runtime) -> None:
+    """A server started again: its worker takes every run left unfinished (and ends those already decided)."""
+    runner = Runner(runtime, workers=0)
+    runner.start()
+    while runner.work_once():
+        pass
+
+
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the worker dies on purpose
 def test_a_run_finished_just_before_a_crash_gets_its_terminal_event_after_the_restart(runtime):
     key_id, _ = create_key(runtime.db, "client")
@@ -134,7 +142,7 @@ def test_a_run_finished_just_before_a_crash_gets_its_terminal_event_after_the_re
         run = repo.get_run(s, run_id)
         _precondition(run.info.get("verdict", {}).get("status") == "succeeded", "the run had delivered")
     assert run.status == "running"  # a status is final only together with its terminal event
-    Runner(runtime, workers=0).start()  # the restarted server
+    _restart(runtime)
     assert [e["type"] for e in events.since(runtime.db, run_id) if e["type"] in events.TERMINAL] == ["succeeded"]
     with runtime.db.session() as s:
         assert repo.get_run(s, run_id).status == "succeeded"
@@ -191,7 +199,7 @@ def test_a_chat_reply_is_written_once_across_a_crash_and_two_restarts(runtime):
     with runtime.db.session() as s:  # the reply commits with the end of the run, which did not happen
         assert [m.role for m in repo.list_messages(s, session)] == ["user"]
     for _ in range(2):
-        Runner(runtime, workers=0).start()
+        _restart(runtime)
     with runtime.db.session() as s:
         assert [(m.role, m.run_id) for m in repo.list_messages(s, session)] == [("user", run_id), ("assistant", run_id)]
     assert [e["type"] for e in events.since(runtime.db, run_id) if e["type"] in events.TERMINAL] == ["succeeded"]
