@@ -16,9 +16,8 @@ Measures, in one process on the offline profile, with a throw-away data dir:
   (i) redo_pct: a redo of scene 2 of the cold story (a new seed: a new run, the cache serving the other
       scenes) as a % of the cold story's wall time.
 Targets (issue 18 raised them): overhead <= 3 %, batch >= 1.8x, cache >= 100x, warm loads 0, critic <= 25 %,
-plan <= 10 s, storyboard
-<= 10 s, paused CPU <= 1 %, redo <= 35 %. This is a benchmark, not a test: it prints figures, measured in one
-run so the ratios share the machine's state.
+plan <= 10 s, storyboard <= 10 s, paused CPU <= 1 %, redo <= 35 %. This is a benchmark, not a test: it prints
+figures, measured in one run so the ratios share the machine's state.
 """
 from __future__ import annotations
 
