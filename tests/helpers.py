@@ -58,3 +58,15 @@ def schema_tools(schema: dict[str, Any]) -> set[str]:
     """The tool names a plan schema allows (the union of its steps' `tool` enums)."""
     return {name for branch in schema["properties"]["steps"]["items"]["anyOf"]
             for name in branch["properties"]["tool"]["enum"]}
+
+
+def small_stories(settings: Any, *, closed_llm: bool = True, critic_rounds: int | None = 0) -> None:
+    """Settings for small, fast stories in tests: 64 px pictures in 2 steps, a 64 px video at 4 fps.
+    `closed_llm` points the LLM at a closed port (deterministic storyboards); `critic_rounds` caps the
+    revision rounds (None keeps the default)."""
+    settings.story.image_size, settings.story.image_steps = 64, 2
+    settings.story.video_size, settings.story.video_fps = 64, 4
+    if closed_llm:
+        settings.llm.base_url, settings.llm.timeout = "http://127.0.0.1:9/v1", 2
+    if critic_rounds is not None:
+        settings.critic.max_rounds = critic_rounds

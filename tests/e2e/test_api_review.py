@@ -11,6 +11,7 @@ import pytest
 
 from tests.fixtures.postgres import HEAVY_BACKENDS
 from tests.fixtures.server import read_sse, serving
+from tests.helpers import small_stories
 
 TURN = {"content": "a story about a fox in a forest, one scene", "seed": 3, "review": True}
 
@@ -18,11 +19,7 @@ TURN = {"content": "a story about a fox in a forest, one scene", "seed": 3, "rev
 @pytest.fixture
 def small(db_runtime):
     """Small, fast stories; the LLM is a closed port, so storyboards are the deterministic ones."""
-    settings = db_runtime.settings
-    settings.story.image_size, settings.story.image_steps = 64, 2
-    settings.story.video_size, settings.story.video_fps = 64, 4
-    settings.llm.base_url, settings.llm.timeout = "http://127.0.0.1:9/v1", 2
-    settings.critic.max_rounds = 0
+    small_stories(db_runtime.settings)
     return db_runtime
 
 

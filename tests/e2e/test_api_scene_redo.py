@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.fixtures.server import serving
+from tests.helpers import small_stories
 
 STORY = {"content": "a bedtime story about a lighthouse keeper and a seal, four scenes", "seed": 4}
 
@@ -12,11 +13,7 @@ STORY = {"content": "a bedtime story about a lighthouse keeper and a seal, four 
 @pytest.fixture
 def small_api(runtime):
     """Small, fast stories judged but not revised; the LLM is a closed port (deterministic storyboards)."""
-    settings = runtime.settings
-    settings.story.image_size, settings.story.image_steps = 64, 2
-    settings.story.video_size, settings.story.video_fps = 64, 4
-    settings.llm.base_url, settings.llm.timeout = "http://127.0.0.1:9/v1", 2
-    settings.critic.max_rounds = 0
+    small_stories(runtime.settings)
     with serving(runtime) as running:
         yield running
 

@@ -6,15 +6,13 @@ from __future__ import annotations
 import pytest
 
 from tests.fixtures.server import read_sse
+from tests.helpers import small_stories
 
 
 @pytest.fixture
 def chat_api(api):
     """Small, fast stories; the LLM is a closed port, so storyboards are the deterministic ones."""
-    settings = api.rt.settings
-    settings.story.image_size, settings.story.image_steps = 64, 2
-    settings.story.video_size, settings.story.video_fps = 64, 4
-    settings.llm.base_url, settings.llm.timeout = "http://127.0.0.1:9/v1", 2
+    small_stories(api.rt.settings, critic_rounds=None)
     return api
 
 

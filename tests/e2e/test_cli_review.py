@@ -14,6 +14,7 @@ import yaml
 from api.cli import review as cli_review
 from api.cli.main import main
 from memory import repo
+from tests.helpers import small_stories
 
 
 def storyloom(env: dict, *args: str) -> subprocess.CompletedProcess:
@@ -44,10 +45,7 @@ def test_story_review_then_approve_the_edited_file(env, runtime, tmp_path, monke
 
     board["scenes"][0]["picture"] = "a white owl in front of a full moon"
     board_file.write_text(yaml.safe_dump(board))
-    settings = runtime.settings
-    settings.story.image_size, settings.story.image_steps = 64, 2
-    settings.story.video_size, settings.story.video_fps = 64, 4
-    settings.critic.max_rounds = 0
+    small_stories(runtime.settings, closed_llm=False)
     args = argparse.Namespace(run_id=run_id, storyboard=board_file, profile=None, json=True)
     assert cli_review.runs_approve(args) == 0, capsys.readouterr().out[-2000:]
     assert (out / "story.mp4").exists()
